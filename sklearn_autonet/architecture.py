@@ -1,0 +1,181 @@
+"""Plain descriptions of LCN architectures: what a candidate network is made of.
+
+A :class:`NetworkSpec` is a small, immutable, picklable value: the search creates
+them, :mod:`sklearn_autonet.bound` counts and checks them, and
+:mod:`sklearn_autonet.modules` turns them into torch modules.  Nothing here
+imports torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ACTIVATIONS = ("leaky_relu", "elu", "tanh", "relu")
+#: Activations that are strictly monotone (invertible), as the convexity
+#: argument needs.  ReLU is allowed but breaks that premise.
+INVERTIBLE_ACTIVATIONS = ("leaky_relu", "elu", "tanh")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One trainable layer (block) of an LCN.
+
+    Parameters
+    ----------
+    name : str
+        Readable name, e.g. ``"conv1"``, ``"dense2"``, ``"head"``.
+    kind : {"conv", "dense", "head"}
+        ``"conv"``: Conv1d -> BatchNorm1d -> activation -> max-pool by 2.
+        ``"dense"``: Linear -> BatchNorm1d -> activation.
+        ``"head"``: (global average pooling for signals) -> Linear to the classes.
+    in_channels : int
+        Input channels (conv) or input features (dense, head).
+    width : int
+        Output channels / units (for the head: the number of classes).
+    kernel_size : int
+        Convolution kernel size (1 for dense layers and the head).
+    in_length : int
+        Temporal length entering the layer (1 for dense layers and the head).
+    norm : bool
+        Whether a BatchNorm1d follows the layer (then the layer has no bias).
+    """
+
+    name: str
+    kind: str
+    in_channels: int
+    width: int
+    kernel_size: int = 1
+    in_length: int = 1
+    norm: bool = True
+
+    @property
+    def out_length(self):
+        """Temporal length leaving the layer (after pooling for conv blocks)."""
+        return self.in_length // 2 if self.kind == "conv" else 1
+
+    @property
+    def outputs_per_sample(self):
+        """Number of output values the layer produces per sample (before pooling)."""
+        return self.width * (self.in_length if self.kind == "conv" else 1)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A whole LCN: its hidden blocks and its head.
+
+    Parameters
+    ----------
+    input_kind : {"tabular", "signal"}
+    input_shape : tuple of int
+        ``(n_features,)`` for tabular input, ``(leads, length)`` for signals.
+    layers : tuple of LayerSpec
+        Hidden blocks followed by the head (always last).
+    activation : str
+        One of ``ACTIVATIONS``.
+    """
+
+    input_kind: str
+    input_shape: tuple
+    layers: tuple
+    activation: str = "leaky_relu"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def depth(self):
+        """Number of hidden blocks (the head is not counted)."""
+        return len(self.layers) - 1
+
+    @property
+    def hidden(self):
+        return self.layers[:-1]
+
+    @property
+    def head(self):
+        return self.layers[-1]
+
+    def hyperparameters(self):
+        """The few numbers that identify the candidate in the search history."""
+        hidden = self.hidden
+        return {
+            "depth": self.depth,
+            "widths": tuple(layer.width for layer in hidden),
+            "kernel_sizes": tuple(layer.kernel_size for layer in hidden)
+            if self.input_kind == "signal"
+            else (),
+            "activation": self.activation,
+        }
+
+    def describe(self):
+        """One line, e.g. ``signal(1x96): conv k7 w8 -> conv k5 w3 -> head 2``."""
+        parts = []
+        for layer in self.layers:
+            if layer.kind == "conv":
+                parts.append(f"conv k{layer.kernel_size} w{layer.width}")
+            elif layer.kind == "dense":
+                parts.append(f"dense w{layer.width}")
+            else:
+                parts.append(f"head {layer.width}")
+        shape = "x".join(str(s) for s in self.input_shape)
+        return f"{self.input_kind}({shape}) {self.activation}: " + " -> ".join(parts)
+
+    def to_dict(self):
+        d = asdict(self)
+        d.pop("extra")
+        return d
+
+
+class Architecture:
+    """The fitted architecture, readable as text and as a table.
+
+    ``str(arch)`` prints a table of the layers; ``arch.spec`` is the
+    :class:`NetworkSpec`; ``arch.rows`` the table as a list of dicts
+    (``pandas.DataFrame(arch.rows)`` gives a frame).
+    """
+
+    def __init__(self, spec, parameter_counts):
+        self.spec = spec
+        self.rows = []
+        for layer, n_params in zip(spec.layers, parameter_counts):
+            self.rows.append(
+                {
+                    "layer": layer.name,
+                    "kind": layer.kind,
+                    "in": layer.in_channels,
+                    "out": layer.width,
+                    "kernel": layer.kernel_size,
+                    "in_length": layer.in_length,
+                    "out_length": layer.out_length,
+                    "parameters": int(n_params),
+                }
+            )
+        self.n_parameters = int(sum(parameter_counts))
+
+    @property
+    def depth(self):
+        return self.spec.depth
+
+    def __repr__(self):
+        return f"Architecture({self.spec.describe()}, n_parameters={self.n_parameters})"
+
+    def __str__(self):
+        title = f"{self.spec.describe()}  [{self.n_parameters} parameters]"
+        return title + "\n" + format_table(self.rows)
+
+
+def format_table(rows):
+    """Format a list of dicts with the same keys as a fixed-width text table."""
+    if not rows:
+        return "(empty)"
+    keys = list(rows[0])
+    cells = [[_fmt(row[k]) for k in keys] for row in rows]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    lines = ["  ".join(k.rjust(w) for k, w in zip(keys, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(cell, widths)) for cell in cells]
+    return "\n".join(lines)
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

@@ -1,0 +1,419 @@
+"""The scikit-learn estimator: :class:`AutoNetLCNClassifier`."""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .architecture import ACTIVATIONS, Architecture
+from .bound import COUNTING_RULES, convexity_report
+from .hyperparameters import DataProperties
+from .modules import count_parameters, layer_parameter_counts
+from .search import SearchConfig, run_search
+from .training import auto_batch_size, train_candidate
+from .validation_split import validation_split
+
+
+class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
+    """AutoNet search for a layer-wise convex network (LCN) classifier.
+
+    ``fit`` derives hyperparameters from the training data, grows a network one
+    block at a time, every layer kept an overdetermined system
+    (``P_l <= rho * N_eq``), trains each candidate with PyTorch through skorch,
+    scores it on a validation split, and keeps the best.  Input is either
+    tabular ``(n_samples, n_features)`` (dense blocks) or a signal
+    ``(n_samples, n_leads, length)`` (1-D convolution blocks).
+
+    Parameters
+    ----------
+    input_kind : {"auto", "tabular", "signal"}, default="auto"
+        How to read ``X``.  ``"auto"``: 2-D input is tabular, 3-D input is a
+        signal ``(n, leads, length)``.  ``"signal"`` also reads 2-D input as a
+        single-lead signal ``(n, length)``.  ``"tabular"`` rejects 3-D input.
+    sampling_rate : float, default=None
+        Sampling rate of signal input in Hz.  When given, the first kernel
+        spans about 0.1 s (the scale of a QRS complex).
+    kernel_size : int, default=None
+        Kernel size of every conv block.  None: from ``sampling_rate`` for the
+        first block (7 without it), 5 for the later ones.
+    max_width : int, default=64
+        Cap on the width of a block; below it, the width is the largest the
+        layer-wise bound allows.
+    rho : float, default=1.0
+        Slack of the bound ``P_l <= rho * N_eq``.  Lower values give narrower
+        networks.
+    counting : {"samples", "outputs"}, default="samples"
+        How equations are counted: one per training sample, or one per output
+        value of the layer over the training set (a much weaker bound).
+    activation : {"leaky_relu", "elu", "tanh", "relu"}, default="leaky_relu"
+        Hidden activation.  The convexity argument needs an invertible one;
+        ``"relu"`` is allowed but reported as breaking that premise.
+    max_depth : int, default=None
+        Deepest network to try.  None: until the signal is pooled to length 1
+        (``log2(length)`` blocks) or 6 blocks for tabular input.
+    max_candidates : int, default=10
+        Budget: most candidates trained.
+    patience : int, default=2
+        Stop after this many candidates in a row without a better validation score.
+    max_time : float, default=None
+        Budget: wall-clock seconds for the search; checked after each epoch.
+    max_epochs : int, default=100
+        Budget: most epochs per candidate.
+    epoch_patience : int, default=10
+        Early stopping of a candidate on the validation loss (the weights of
+        its best epoch are kept).
+    validation_fraction : float, default=0.2
+        Share of the training data held out to score the candidates.  Stratified;
+        by group when ``groups`` is passed to ``fit``.
+    scoring : str or callable, default="balanced_accuracy"
+        Scikit-learn scorer used to compare candidates on the validation split.
+    refit : bool, default=False
+        Retrain the selected architecture on all the data (train + validation)
+        for the number of epochs its best candidate needed.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; "auto" is about a tenth of the data, from 16 to 256.
+    learning_rate : float, default=1e-2
+        AdamW learning rate.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's classifiers.
+    device : str, default="auto"
+        Torch device; "auto" is "cuda" when available, else "cpu".
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the initialisation and the batch order;
+        an int makes ``fit`` deterministic on CPU.
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar over the candidates; 2 also
+        prints every candidate's epoch table.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Features (2-D input, the samples of a single-lead signal too) or leads
+        (3-D input) seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    input_kind_ : {"tabular", "signal"}
+        How ``X`` was read.
+    input_shape_ : tuple of int
+        ``(n_features,)`` or ``(leads, length)``.
+    architecture_ : Architecture
+        The selected network; ``print(clf.architecture_)`` shows a table.
+    convexity_report_ : ConvexityReport
+        Per trainable layer: name, ``P_l``, ``N_fit``, ``N_eq``, ratio, holds.
+    search_history_ : dict of lists
+        One entry per candidate (hyperparameters, parameter count, epochs,
+        validation score, seconds, selected); ``pandas.DataFrame(search_history_)``
+        gives a table, as with ``cv_results_``.
+    stop_reason_ : str
+        Why the search stopped: "patience", "no_room_to_grow",
+        "max_candidates" or "max_time".
+    n_parameters_ : int
+        Trainable parameters of the selected network.
+    n_fit_ : int
+        Samples the selected network was trained on.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net of the selected network.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     AutoNetLCNClassifier(max_candidates=2, max_epochs=30, random_state=0))
+    >>> clf.fit(X_tr, y_tr).score(X_te, y_te) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "input_kind": [StrOptions({"auto", "tabular", "signal"})],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_width": [Interval(Integral, 1, None, closed="left")],
+        "rho": [Interval(Real, 0, None, closed="neither")],
+        "counting": [StrOptions(set(COUNTING_RULES))],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "max_candidates": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "epoch_patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scoring": [str, callable],
+        "refit": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "device": [str, HasMethods(["__str__"])],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        input_kind="auto",
+        sampling_rate=None,
+        kernel_size=None,
+        max_width=64,
+        rho=1.0,
+        counting="samples",
+        activation="leaky_relu",
+        max_depth=None,
+        max_candidates=10,
+        patience=2,
+        max_time=None,
+        max_epochs=100,
+        epoch_patience=10,
+        validation_fraction=0.2,
+        scoring="balanced_accuracy",
+        refit=False,
+        batch_size="auto",
+        learning_rate=1e-2,
+        class_weight=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.input_kind = input_kind
+        self.sampling_rate = sampling_rate
+        self.kernel_size = kernel_size
+        self.max_width = max_width
+        self.rho = rho
+        self.counting = counting
+        self.activation = activation
+        self.max_depth = max_depth
+        self.max_candidates = max_candidates
+        self.patience = patience
+        self.max_time = max_time
+        self.max_epochs = max_epochs
+        self.epoch_patience = epoch_patience
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.refit = refit
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Run the AutoNet search and keep the best network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length)
+            Tabular features, or signals.
+        y : array-like of shape (n_samples,)
+            Class labels (any type scikit-learn accepts, strings included).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the training loss.
+        groups : array-like of shape (n_samples,), default=None
+            Group (patient, record) of each sample: the validation split then
+            keeps each group on one side.
+
+        Returns
+        -------
+        self : AutoNetLCNClassifier
+            The fitted estimator.
+        """
+        start = time.monotonic()
+        X, y = validate_data(
+            self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
+        )
+        self.input_kind_, X = self._layout(X)
+        self.input_shape_ = tuple(X.shape[1:])
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        y_enc = encoder.transform(y).astype(np.int64)
+        weights = self._sample_weights(X, y, y_enc, sample_weight)
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(0, 2**31 - 1))
+        train_idx, valid_idx = validation_split(
+            y_enc, groups, validation_fraction=self.validation_fraction, random_state=seed
+        )
+        weights = weights / weights[train_idx].mean()
+        train = (X[train_idx], y_enc[train_idx], weights[train_idx])
+        valid = (X[valid_idx], y_enc[valid_idx], weights[valid_idx])
+        props = DataProperties(
+            n_fit=len(train_idx),
+            input_kind=self.input_kind_,
+            input_shape=self.input_shape_,
+            n_classes=len(self.classes_),
+            sampling_rate=self.sampling_rate if self.input_kind_ == "signal" else None,
+        )
+        net_params = {
+            "max_epochs": self.max_epochs,
+            "epoch_patience": self.epoch_patience,
+            "batch_size": auto_batch_size(props.n_fit) if self.batch_size == "auto" else self.batch_size,
+            "learning_rate": self.learning_rate,
+            "device": self._device(),
+            "verbose": int(self.verbose >= 2),
+        }
+        config = SearchConfig(
+            rho=self.rho,
+            counting=self.counting,
+            max_width=self.max_width,
+            activation=self.activation,
+            kernel_size=self.kernel_size,
+            max_depth=self.max_depth,
+            max_candidates=self.max_candidates,
+            patience=self.patience,
+            max_time=self.max_time,
+            scoring=self.scoring,
+            net_params=net_params,
+        )
+        result = run_search(props, train, valid, config, random_state=seed, progress=self.verbose >= 1)
+        net, n_fit = result.net, props.n_fit
+        if self.refit:
+            everything = (X, y_enc, weights / weights.mean())
+            refit_params = {**net_params, "max_epochs": result.info["best_epoch"]}
+            net, _ = train_candidate(result.spec, everything, None, seed=seed, **refit_params)
+            n_fit = len(y_enc)
+
+        self.net_ = net
+        self.n_fit_ = n_fit
+        self.search_history_ = result.history
+        self.stop_reason_ = result.stop_reason
+        self.best_index_ = result.best_index
+        self.architecture_ = Architecture(result.spec, layer_parameter_counts(net.module_))
+        self.convexity_report_ = convexity_report(result.spec, n_fit, self.rho, self.counting)
+        self.n_parameters_ = count_parameters(net.module_)
+        self.fit_time_ = time.monotonic() - start
+        if self.verbose >= 1:
+            print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
+            print(self.architecture_)
+        return self
+
+    def _layout(self, X):
+        """Read ``X`` as tabular ``(n, d)`` or signal ``(n, leads, length)``, float32."""
+        if X.ndim not in (2, 3):
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or 3-D (n_samples, n_leads, length); "
+                f"got an array with {X.ndim} dimensions, shape {X.shape}."
+            )
+        kind = self.input_kind
+        if kind == "auto":
+            kind = "signal" if X.ndim == 3 else "tabular"
+        if kind == "tabular" and X.ndim == 3:
+            raise ValueError(
+                f"input_kind='tabular' needs 2-D X (n_samples, n_features); got shape {X.shape}. "
+                "Use input_kind='signal' or 'auto' for (n_samples, n_leads, length) signals."
+            )
+        if kind == "signal" and X.ndim == 2:
+            X = X[:, np.newaxis, :]
+        return kind, np.ascontiguousarray(X, dtype=np.float32)
+
+    def _sample_weights(self, X, y, y_enc, sample_weight):
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        n_weighted = len(np.unique(y_enc[weights > 0]))
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"AutoNetLCNClassifier needs samples of at least 2 classes; y has only 1 class "
+                f"({self.classes_[0]!r})."
+            )
+        if n_weighted < 2:
+            raise ValueError(
+                "AutoNetLCNClassifier needs at least 2 classes with positive sample_weight; "
+                f"only {n_weighted} class has any."
+            )
+        return weights
+
+    def _device(self):
+        if str(self.device) == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return str(self.device)
+
+    # -------------------------------------------------------------- predict
+    def _transform_input(self, X):
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has {shape[1]} lead(s) of length {shape[2]}, but this "
+                f"{type(self).__name__} was fitted on {self.input_shape_[0]} lead(s) of length "
+                f"{self.input_shape_[1]}."
+            )
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float32, np.float64))
+        if X.ndim not in (2, 3) or (X.ndim == 3 and self.input_kind_ == "tabular"):
+            raise ValueError(
+                f"X must have the layout seen in fit, {('n_samples',) + self.input_shape_}; "
+                f"got shape {X.shape}."
+            )
+        if self.input_kind_ == "signal" and X.ndim == 2:
+            if self.input_shape_[0] != 1:
+                raise ValueError(
+                    f"2-D X is read as a single lead, but this estimator was fitted on "
+                    f"{self.input_shape_[0]} leads; pass (n_samples, n_leads, length)."
+                )
+            X = X[:, np.newaxis, :]
+        if X.shape[1:] != self.input_shape_:
+            raise ValueError(
+                f"X has shape {X.shape[1:]} per sample, but this estimator was fitted on "
+                f"{self.input_shape_}."
+            )
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length)
+            Input with the layout seen in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = self._transform_input(X)
+        proba = self.net_.predict_proba(X)
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length)
+            Input with the layout seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,143 @@
+"""Step 1 of AutoNet: hyperparameters derived from properties of the training data.
+
+From the data the search reads the number of training samples ``N_fit``, the
+input layout (leads and length for signals, features for tables), the classes,
+and, when given, the sampling rate.  From them it derives the first kernel size
+(on the scale of a QRS complex when the sampling rate is known), the depth range
+(until the signal is pooled away) and, for each depth, the widest uniform width
+that keeps every layer overdetermined (:mod:`sklearn_autonet.bound`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .architecture import LayerSpec, NetworkSpec
+from .bound import network_holds
+
+#: Kernel size of the first conv block when no sampling rate is known.
+DEFAULT_FIRST_KERNEL = 7
+#: Kernel size of the later conv blocks (their input is already pooled).
+DEFAULT_KERNEL = 5
+#: Duration (seconds) the first kernel should cover: the scale of a QRS complex.
+QRS_SECONDS = 0.1
+#: Deepest tabular network the search may grow when ``max_depth`` is None.
+DEFAULT_TABULAR_MAX_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class DataProperties:
+    """What the search knows of the training data.
+
+    Parameters
+    ----------
+    n_fit : int
+        Samples the candidates are trained on (after the validation split).
+    input_kind : {"tabular", "signal"}
+    input_shape : tuple of int
+        ``(n_features,)`` or ``(leads, length)``.
+    n_classes : int
+    sampling_rate : float or None
+    """
+
+    n_fit: int
+    input_kind: str
+    input_shape: tuple
+    n_classes: int
+    sampling_rate: float | None = None
+
+
+def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
+    """Odd kernel size covering about ``seconds`` of signal at ``sampling_rate``.
+
+    Without a sampling rate, ``DEFAULT_FIRST_KERNEL``.
+
+    Examples
+    --------
+    >>> first_kernel_size(360)
+    37
+    >>> first_kernel_size(None)
+    7
+    """
+    if sampling_rate is None:
+        return DEFAULT_FIRST_KERNEL
+    k = max(3, int(round(sampling_rate * seconds)))
+    return k if k % 2 else k + 1
+
+
+def depth_limit(props, max_depth=None):
+    """Deepest network the data allows: signals until the length is pooled to 1."""
+    if props.input_kind == "signal":
+        limit = int(math.floor(math.log2(props.input_shape[-1]))) if props.input_shape[-1] >= 2 else 0
+    else:
+        limit = DEFAULT_TABULAR_MAX_DEPTH
+    return limit if max_depth is None else min(limit, max_depth)
+
+
+def kernel_sizes(props, depth, kernel_size=None):
+    """Kernel size of each of ``depth`` conv blocks."""
+    if kernel_size is not None:
+        return [int(kernel_size)] * depth
+    first = first_kernel_size(props.sampling_rate)
+    return [first] + [DEFAULT_KERNEL] * (depth - 1)
+
+
+def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None):
+    """The :class:`NetworkSpec` of ``depth`` hidden blocks of ``width`` units each."""
+    layers = []
+    if props.input_kind == "signal":
+        channels, length = props.input_shape
+        for i, k in enumerate(kernel_sizes(props, depth, kernel_size)):
+            layer = LayerSpec(f"conv{i + 1}", "conv", channels, width, k, length)
+            layers.append(layer)
+            channels, length = width, layer.out_length
+    else:
+        channels = props.input_shape[0]
+        for i in range(depth):
+            layers.append(LayerSpec(f"dense{i + 1}", "dense", channels, width))
+            channels = width
+    layers.append(LayerSpec("head", "head", channels, props.n_classes, norm=False))
+    return NetworkSpec(props.input_kind, tuple(props.input_shape), tuple(layers), activation)
+
+
+def widest_spec(
+    props,
+    depth,
+    *,
+    rho=1.0,
+    counting="samples",
+    max_width=64,
+    activation="leaky_relu",
+    kernel_size=None,
+):
+    """The widest ``depth``-block network whose every layer is overdetermined.
+
+    All hidden blocks share one width, the largest in ``[1, max_width]`` for
+    which ``P_l <= rho * N_eq`` holds for every layer (head included).
+
+    Returns
+    -------
+    NetworkSpec or None
+        None when not even width 1 satisfies the bound: there is no room to grow.
+
+    Examples
+    --------
+    >>> props = DataProperties(80, "signal", (1, 96), 2)
+    >>> widest_spec(props, 2).describe()
+    'signal(1x96) leaky_relu: conv k7 w3 -> conv k5 w3 -> head 2'
+    """
+    if depth < 1 or depth > depth_limit(props):
+        return None
+    lo, hi = 1, int(max_width)
+    build = lambda w: network_spec(props, depth, w, activation, kernel_size)  # noqa: E731
+    if not network_holds(build(lo), props.n_fit, rho, counting):
+        return None
+    # P_l / N_eq grows with the width under both counting rules: bisect.
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if network_holds(build(mid), props.n_fit, rho, counting):
+            lo = mid
+        else:
+            hi = mid - 1
+    return build(lo)

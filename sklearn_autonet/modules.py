@@ -1,0 +1,94 @@
+"""Torch modules of layer-wise convex networks, built from a :class:`NetworkSpec`."""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+def make_activation(name, negative_slope=0.01):
+    """The activation module for ``name`` (one of ``architecture.ACTIVATIONS``)."""
+    if name == "leaky_relu":
+        return nn.LeakyReLU(negative_slope)
+    if name == "elu":
+        return nn.ELU()
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "relu":
+        return nn.ReLU()
+    raise ValueError(f"unknown activation {name!r}")
+
+
+class ConvBlock(nn.Module):
+    """Conv1d ('same' padding) -> BatchNorm1d -> activation -> max-pool by 2."""
+
+    def __init__(self, layer, activation):
+        super().__init__()
+        k = layer.kernel_size
+        self.conv = nn.Conv1d(
+            layer.in_channels, layer.width, k, padding="same", bias=not layer.norm
+        )
+        self.norm = nn.BatchNorm1d(layer.width) if layer.norm else nn.Identity()
+        self.act = make_activation(activation)
+        self.pool = nn.MaxPool1d(2)
+
+    def forward(self, x):
+        return self.pool(self.act(self.norm(self.conv(x))))
+
+
+class DenseBlock(nn.Module):
+    """Linear -> BatchNorm1d -> activation."""
+
+    def __init__(self, layer, activation):
+        super().__init__()
+        self.linear = nn.Linear(layer.in_channels, layer.width, bias=not layer.norm)
+        self.norm = nn.BatchNorm1d(layer.width) if layer.norm else nn.Identity()
+        self.act = make_activation(activation)
+
+    def forward(self, x):
+        return self.act(self.norm(self.linear(x)))
+
+
+class LCNNetwork(nn.Module):
+    """A layer-wise convex network: hidden blocks, then a linear head to logits.
+
+    Signal input ``(n, leads, T)`` goes through conv blocks and global average
+    pooling; tabular input ``(n, d)`` through dense blocks.  The module returns
+    logits (skorch applies the softmax in ``predict_proba``).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    """
+
+    def __init__(self, spec):
+        super().__init__()
+        self.spec = spec
+        block = ConvBlock if spec.input_kind == "signal" else DenseBlock
+        self.blocks = nn.ModuleList(block(layer, spec.activation) for layer in spec.hidden)
+        self.head = nn.Linear(spec.head.in_channels, spec.head.width)
+
+    def layer_modules(self):
+        """The trainable layers in the order of ``spec.layers`` (head last)."""
+        return [*self.blocks, self.head]
+
+    def features(self, X):
+        for block in self.blocks:
+            X = block(X)
+        if self.spec.input_kind == "signal":
+            X = X.mean(dim=-1)
+        return X
+
+    def forward(self, X, sample_weight=None):  # noqa: ARG002 - used by the loss only
+        return self.head(self.features(X))
+
+
+def count_parameters(module):
+    """Number of trainable parameters of a torch module."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def layer_parameter_counts(network):
+    """Trainable parameters of each layer of an :class:`LCNNetwork`, head last."""
+    return [count_parameters(m) for m in network.layer_modules()]
+
+

@@ -1,0 +1,52 @@
+"""Shared fixtures: the real ECG data in ../shared/data and small synthetic signals."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(
+    os.environ.get("AUTONET_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ``../shared/data``; fails in CI (CI=true) when it is missing, skips elsewhere."""
+    if not SHARED_DATA.is_dir():
+        message = f"real ECG data not found at {SHARED_DATA} (the project's shared/data folder)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI always has it")
+        pytest.skip(message + "; set AUTONET_SHARED_DATA to run these tests")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ecg200(shared_data):
+    """UCR ECG200, official split, as (n, 1, 96) signals."""
+    folder = shared_data / "ucr_ECG200"
+    train = np.loadtxt(folder / "ECG200_TRAIN.tsv.gz")
+    test = np.loadtxt(folder / "ECG200_TEST.tsv.gz")
+    return (
+        train[:, None, 1:].astype(np.float32),
+        train[:, 0].astype(int),
+        test[:, None, 1:].astype(np.float32),
+        test[:, 0].astype(int),
+    )
+
+
+def make_signals(n=90, leads=2, length=32, seed=0):
+    """Three classes of noisy multi-lead signals told apart by a bump's position."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 3
+    t = np.arange(length)
+    centres = np.array([0.25, 0.5, 0.75])[y] * length
+    bump = np.exp(-0.5 * ((t[None, :] - centres[:, None]) / 2.0) ** 2)
+    X = 0.3 * rng.randn(n, leads, length) + bump[:, None, :]
+    return X.astype(np.float32), y
+
+
+@pytest.fixture
+def signals():
+    return make_signals()

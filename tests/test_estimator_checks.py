@@ -1,0 +1,21 @@
+"""scikit-learn's own estimator checks."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_autonet import AutoNetLCNClassifier
+
+EXPECTED_FAILED = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "Training is stochastic (shuffled mini-batches, a random validation split), so a "
+        "sample of weight 2 gives the same expected loss as a repeated sample but not the "
+        "same trained network."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [AutoNetLCNClassifier(max_candidates=2, max_epochs=30, random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
