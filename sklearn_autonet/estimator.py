@@ -113,9 +113,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     convexity_report_ : ConvexityReport
         Per trainable layer: name, ``P_l``, ``N_fit``, ``N_eq``, ratio, holds.
     search_history_ : dict of lists
-        One entry per candidate (hyperparameters, parameter count, epochs,
-        validation score, seconds, selected); ``pandas.DataFrame(search_history_)``
-        gives a table, as with ``cv_results_``.
+        One entry per candidate: ``candidate``, ``depth``, ``widths``,
+        ``kernel_sizes``, ``activation``, ``architecture`` (one line),
+        ``n_parameters``, ``max_ratio`` (largest ``P_l / N_eq``),
+        ``bound_holds``, ``epochs``, ``best_epoch``, ``validation_score``,
+        ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`) and
+        ``selected``.  ``pandas.DataFrame(search_history_)`` gives a table, as
+        with ``cv_results_``.
     stop_reason_ : str
         Why the search stopped: "patience", "no_room_to_grow",
         "max_candidates" or "max_time".

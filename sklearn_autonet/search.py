@@ -154,6 +154,8 @@ def _history_row(index, spec, info, score, n_fit, config):
         "best_epoch": info["best_epoch"],
         "validation_score": score,
         "seconds": info["seconds"],
+        "n_fit": n_fit,
+        "spec": spec,
         "selected": False,
     }
 

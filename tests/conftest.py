@@ -37,13 +37,14 @@ def ecg200(shared_data):
 
 
 def make_signals(n=90, leads=2, length=32, seed=0):
-    """Three classes of noisy multi-lead signals told apart by a bump's position."""
+    """Three classes of noisy multi-lead signals told apart by their frequency."""
     rng = np.random.RandomState(seed)
     y = np.arange(n) % 3
-    t = np.arange(length)
-    centres = np.array([0.25, 0.5, 0.75])[y] * length
-    bump = np.exp(-0.5 * ((t[None, :] - centres[:, None]) / 2.0) ** 2)
-    X = 0.3 * rng.randn(n, leads, length) + bump[:, None, :]
+    t = np.arange(length) / length
+    freq = np.array([1.0, 3.0, 6.0])[y]
+    phase = rng.uniform(0, 2 * np.pi, size=n)
+    wave = np.sin(2 * np.pi * freq[:, None] * t[None, :] + phase[:, None])
+    X = 0.3 * rng.randn(n, leads, length) + wave[:, None, :]
     return X.astype(np.float32), y
 
 

@@ -1,0 +1,120 @@
+"""The search loop's stopping rules, the validation split, weights and input errors."""
+
+import numpy as np
+import pytest
+
+from sklearn_autonet import AutoNetLCNClassifier
+from sklearn_autonet.validation_split import validation_split
+
+FAST = dict(max_epochs=3, random_state=0)
+
+
+def test_stops_on_max_candidates(signals):
+    X, y = signals
+    clf = AutoNetLCNClassifier(max_candidates=1, **FAST).fit(X, y)
+    assert clf.stop_reason_ == "max_candidates"
+    assert len(clf.search_history_["candidate"]) == 1
+
+
+def test_stops_on_max_time(signals):
+    X, y = signals
+    clf = AutoNetLCNClassifier(max_time=1e-3, max_candidates=5, **FAST).fit(X, y)
+    assert clf.stop_reason_ == "max_time"
+    assert len(clf.search_history_["candidate"]) == 1
+    assert clf.search_history_["epochs"][0] == 1  # stopped after the first epoch
+
+
+def test_stops_when_the_network_cannot_grow(signals):
+    X, y = signals
+    clf = AutoNetLCNClassifier(max_depth=2, max_candidates=5, patience=5, **FAST).fit(X, y)
+    assert clf.stop_reason_ == "no_room_to_grow"
+    assert clf.search_history_["depth"] == [1, 2]
+
+
+def test_stops_on_patience(signals):
+    X, y = signals
+    clf = AutoNetLCNClassifier(patience=1, max_candidates=10, **FAST).fit(X, y)
+    scores = clf.search_history_["validation_score"]
+    assert clf.stop_reason_ == "patience"
+    assert scores[-1] <= max(scores[:-1])
+    assert np.all(np.diff(scores[:-1]) > 0)  # every earlier round improved
+
+
+def test_validation_split_by_group_never_shares_a_group():
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 3, size=400)
+    groups = rng.randint(0, 20, size=400)
+    train, valid = validation_split(y, groups, validation_fraction=0.25, random_state=0)
+    assert not set(groups[train]) & set(groups[valid])
+    assert len(train) + len(valid) == 400
+
+
+def test_validation_split_is_stratified():
+    y = np.array([0] * 80 + [1] * 20)
+    train, valid = validation_split(y, validation_fraction=0.2, random_state=0)
+    assert np.bincount(y[valid]).tolist() == [16, 4]
+    assert not set(train) & set(valid)
+
+
+def test_a_single_member_class_goes_to_training():
+    y = np.array([0] * 10 + [1] * 10 + [2])
+    train, valid = validation_split(y, validation_fraction=0.2, random_state=0)
+    assert 20 in train and 20 not in valid
+
+
+def test_fit_with_groups(signals):
+    X, y = signals
+    groups = np.arange(len(y)) // 6
+    clf = AutoNetLCNClassifier(max_candidates=1, **FAST).fit(X, y, groups=groups)
+    assert clf.n_fit_ < len(y)
+    with pytest.raises(ValueError, match="groups has 1 distinct value"):
+        AutoNetLCNClassifier(**FAST).fit(X, y, groups=np.zeros(len(y)))
+
+
+def test_class_weight_shifts_the_predictions(signals):
+    X, y = signals
+    X = X + np.random.RandomState(1).randn(*X.shape).astype(np.float32) * 2.0  # make it hard
+    plain = AutoNetLCNClassifier(max_candidates=1, max_epochs=10, random_state=0).fit(X, y)
+    heavy = AutoNetLCNClassifier(
+        max_candidates=1, max_epochs=10, class_weight={0: 50.0, 1: 1.0, 2: 1.0}, random_state=0
+    ).fit(X, y)
+    assert (heavy.predict(X) == 0).mean() > (plain.predict(X) == 0).mean()
+    assert (heavy.predict(X) == 0).mean() > 0.5
+
+
+def test_sample_weight_zero_on_a_class_is_rejected_clearly(signals):
+    X, y = signals
+    with pytest.raises(ValueError, match="at least 2 classes with positive sample_weight"):
+        AutoNetLCNClassifier(**FAST).fit(X, y, sample_weight=(y == 1).astype(float))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        AutoNetLCNClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_too_few_samples_for_the_bound_says_how_many_are_needed():
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 60), np.arange(30) % 2
+    with pytest.raises(ValueError, match=r"needs at least 62 training samples"):
+        AutoNetLCNClassifier(**FAST).fit(X, y)
+
+
+def test_one_class_is_rejected():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        AutoNetLCNClassifier(**FAST).fit(np.zeros((10, 3)), np.ones(10))
+
+
+def test_invalid_parameters_are_named():
+    X, y = np.zeros((10, 3)), np.arange(10) % 2
+    with pytest.raises(ValueError, match="'rho' parameter"):
+        AutoNetLCNClassifier(rho=-1).fit(X, y)
+    with pytest.raises(ValueError, match="'counting' parameter"):
+        AutoNetLCNClassifier(counting="weights").fit(X, y)
+
+
+def test_pandas_input_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.randn(120, 4), columns=["rr_pre", "rr_post", "qrs", "amp"])
+    y = (X["rr_pre"] + X["qrs"] > 0).map({True: "S", False: "N"})
+    clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=20, random_state=0).fit(X, y)
+    assert list(clf.feature_names_in_) == ["rr_pre", "rr_post", "qrs", "amp"]
+    assert clf.score(X, y) > 0.8
