@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up the environment (once) and run the demo or the test suite.
+#
+#   bash scripts/run.sh demo [demo options]   # the AutoNet search on real data
+#   bash scripts/run.sh test [pytest options] # the whole test suite
+#   bash scripts/run.sh setup                 # only the set-up
+#
+# Set-up: inside an active virtual environment (VIRTUAL_ENV set) that one is used;
+# otherwise ./.venv is created.  Where no torch is importable the CPU build is
+# installed first (torch==2.13.0, override with AUTONET_TORCH_SPEC); an existing
+# torch, CUDA builds included, is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-test}"
+shift || true
+
+if [ -n "${VIRTUAL_ENV:-}" ]; then
+  py="$VIRTUAL_ENV/bin/python"
+else
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  py=.venv/bin/python
+fi
+
+if ! "$py" -c "import sklearn_autonet, skorch, pytest" >/dev/null 2>&1; then
+  "$py" -m pip install --quiet --upgrade pip
+  if ! "$py" -c "import torch" >/dev/null 2>&1; then
+    "$py" -m pip install --quiet "${AUTONET_TORCH_SPEC:-torch==2.13.0}"
+  fi
+  "$py" -m pip install --quiet -e ".[test,ecg]"
+fi
+
+case "$what" in
+  setup) "$py" -c "import sklearn_autonet, torch; print('sklearn-autonet', sklearn_autonet.__version__, 'torch', torch.__version__)" ;;
+  demo) exec "$py" examples/demo.py "$@" ;;
+  test) exec "$py" -m pytest "$@" ;;
+  *) echo "usage: bash scripts/run.sh {demo|test|setup} [options]" >&2; exit 2 ;;
+esac
