@@ -123,6 +123,67 @@ class NetworkSpec:
         d.pop("extra")
         return d
 
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a spec from :meth:`to_dict` output (for example read back from JSON).
+
+        Parameters
+        ----------
+        data : dict
+            ``input_kind``, ``input_shape``, ``layers`` (a list of dicts with the
+            fields of :class:`LayerSpec`) and ``activation``.
+
+        Returns
+        -------
+        NetworkSpec
+
+        Raises
+        ------
+        ValueError
+            When a key is missing or unknown, or a field has the wrong type.
+
+        Examples
+        --------
+        >>> spec = NetworkSpec("tabular", (4,), (LayerSpec("head", "head", 4, 2),))
+        >>> NetworkSpec.from_dict(spec.to_dict()) == spec
+        True
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"a network spec must be a dict, got {type(data).__name__}.")
+        expected = {"input_kind", "input_shape", "layers", "activation"}
+        missing, unknown = expected - set(data), set(data) - expected
+        if missing or unknown:
+            raise ValueError(
+                f"network spec: missing key(s) {sorted(missing)}, unknown key(s) {sorted(unknown)}."
+            )
+        layers = data["layers"]
+        if not isinstance(layers, (list, tuple)) or not layers:
+            raise ValueError("network spec: 'layers' must be a non-empty list.")
+        types = {"name": str, "kind": str, "in_channels": int, "width": int,
+                 "kernel_size": int, "in_length": int, "norm": bool}
+        built = []
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, dict) or set(layer) != set(types):
+                raise ValueError(f"network spec: layer {i} must be a dict with keys {sorted(types)}.")
+            for key, kind in types.items():
+                value = layer[key]
+                if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                    raise ValueError(
+                        f"network spec: layer {i} field {key!r} must be {kind.__name__}, got {value!r}."
+                    )
+            built.append(LayerSpec(**layer))
+        shape = data["input_shape"]
+        if not isinstance(shape, (list, tuple)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
+        ):
+            raise ValueError(f"network spec: 'input_shape' must be a list of positive ints, got {shape!r}.")
+        return cls(
+            input_kind=str(data["input_kind"]),
+            input_shape=tuple(shape),
+            layers=tuple(built),
+            activation=str(data["activation"]),
+        )
+
 
 class Architecture:
     """The fitted architecture, readable as text and as a table.
