@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import pickle
 import time
 from numbers import Integral, Real
 
@@ -19,8 +21,9 @@ from .architecture import ACTIVATIONS, Architecture
 from .bound import COUNTING_RULES, convexity_report
 from .hyperparameters import DataProperties
 from .modules import count_parameters, layer_parameter_counts
+from .schedules import SCHEDULES, WEIGHT_INITS
 from .search import SearchConfig, run_search
-from .training import auto_batch_size, train_candidate
+from .training import PRECISIONS, auto_batch_size, train_candidate
 from .validation_split import validation_split
 
 
@@ -80,6 +83,24 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     refit : bool, default=False
         Retrain the selected architecture on all the data (train + validation)
         for the number of epochs its best candidate needed.
+    schedule : {"end_to_end", "layerwise"}, default="end_to_end"
+        How each candidate is trained.  "end_to_end": back-propagation over
+        all layers.  "layerwise": block coordinate descent, one layer trainable
+        at a time (the others frozen) for ``epochs_per_block`` epochs, cycling
+        from the first block to the head; each step is the convex sub-problem
+        of the Layer-wise Convex Theorem.  The default is set by
+        ``benchmarks/schedules.py`` (see ``docs/method.md``).
+    epochs_per_block : int, default=1
+        Under ``schedule="layerwise"``: epochs on one layer before the next.
+    weight_init : {"default", "orthogonal"}, default="default"
+        "orthogonal" initialises every conv / linear weight orthogonally
+        (in the spirit of Shin, 2021).
+    warm_growth : bool, default=False
+        Start each grown candidate from its parent's trained layers (those
+        whose shapes match); ``search_history_["warm_layers"]`` lists them.
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" runs forward passes under ``torch.autocast`` (mixed
+        precision; meant for CUDA, works on CPU too).
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is about a tenth of the data, from 16 to 256.
     learning_rate : float, default=1e-2
@@ -116,7 +137,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         One entry per candidate: ``candidate``, ``depth``, ``widths``,
         ``kernel_sizes``, ``activation``, ``architecture`` (one line),
         ``n_parameters``, ``max_ratio`` (largest ``P_l / N_eq``),
-        ``bound_holds``, ``epochs``, ``best_epoch``, ``validation_score``,
+        ``bound_holds``, ``warm_layers`` (layers copied from the parent under
+        ``warm_growth``), ``epochs``, ``best_epoch``, ``validation_score``,
         ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`) and
         ``selected``.  ``pandas.DataFrame(search_history_)`` gives a table, as
         with ``cv_results_``.
@@ -163,6 +185,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "scoring": [str, callable],
         "refit": ["boolean"],
+        "schedule": [StrOptions(set(SCHEDULES))],
+        "epochs_per_block": [Interval(Integral, 1, None, closed="left")],
+        "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "warm_growth": ["boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -190,6 +217,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.2,
         scoring="balanced_accuracy",
         refit=False,
+        schedule="end_to_end",
+        epochs_per_block=1,
+        weight_init="default",
+        warm_growth=False,
+        precision="float32",
         batch_size="auto",
         learning_rate=1e-2,
         class_weight=None,
@@ -213,6 +245,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.scoring = scoring
         self.refit = refit
+        self.schedule = schedule
+        self.epochs_per_block = epochs_per_block
+        self.weight_init = weight_init
+        self.warm_growth = warm_growth
+        self.precision = precision
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.class_weight = class_weight
@@ -275,6 +312,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             "batch_size": auto_batch_size(props.n_fit) if self.batch_size == "auto" else self.batch_size,
             "learning_rate": self.learning_rate,
             "device": self._device(),
+            "schedule": self.schedule,
+            "epochs_per_block": self.epochs_per_block,
+            "weight_init": self.weight_init,
+            "precision": self.precision,
             "verbose": int(self.verbose >= 2),
         }
         config = SearchConfig(
@@ -288,6 +329,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             patience=self.patience,
             max_time=self.max_time,
             scoring=self.scoring,
+            warm_growth=self.warm_growth,
             net_params=net_params,
         )
         result = run_search(props, train, valid, config, random_state=seed, progress=self.verbose >= 1)
@@ -349,9 +391,19 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         return weights
 
     def _device(self):
-        if str(self.device) == "auto":
+        device = str(self.device)
+        if device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
-        return str(self.device)
+        try:
+            parsed = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+        if parsed.type == "cuda":
+            if not torch.cuda.is_available():
+                raise ValueError(f"device={device!r} but CUDA is not available on this machine; use 'auto' or 'cpu'.")
+            if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+                raise ValueError(f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) are visible.")
+        return device
 
     # -------------------------------------------------------------- predict
     def _transform_input(self, X):
@@ -421,3 +473,30 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
+
+    def __reduce__(self):
+        # Tensors outside skorch's own device handling (the early-stopping copy of the
+        # best weights, validation data kept by the train split) would fail to unpickle
+        # on a machine without the GPU they were on; _restore maps them to the CPU.
+        return (_restore, (type(self), _pickle_state(self.__getstate__())))
+
+
+def _pickle_state(state):
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _MapToCPUUnpickler(pickle.Unpickler):
+    """Loads torch storages onto the CPU when CUDA is unavailable (as skorch does for its net)."""
+
+    def find_class(self, module, name):
+        if (module, name) == ("torch.storage", "_load_from_bytes"):
+            location = None if torch.cuda.is_available() else "cpu"
+            return lambda b: torch.load(io.BytesIO(b), map_location=location, weights_only=True)
+        return super().find_class(module, name)
+
+
+def _restore(cls, payload):
+    """Unpickle an :class:`AutoNetLCNClassifier` pickled by its ``__reduce__``."""
+    estimator = cls.__new__(cls)
+    estimator.__setstate__(_MapToCPUUnpickler(io.BytesIO(payload)).load())
+    return estimator

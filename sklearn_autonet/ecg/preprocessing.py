@@ -1,0 +1,351 @@
+"""Signal preprocessing transformers for ECG: filters, resampling, standardisation.
+
+Each transformer takes a batch of signals, ``(n_samples, n_leads, length)`` or
+single-lead ``(n_samples, length)``, returns the same layout (``Resampler``
+changes ``length``), works sample by sample (nothing is learnt in ``fit``) and
+never modifies its input.  They go in a :class:`~sklearn.pipeline.Pipeline`
+before :class:`~sklearn_autonet.AutoNetLCNClassifier`.  ``set_output`` is not
+offered: the outputs are signals, not named feature columns.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import ndimage, signal
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+
+
+def check_signals(X, name="X"):
+    """Validate a batch of signals: finite floats, 2-D ``(n, T)`` or 3-D ``(n, leads, T)``.
+
+    Returns a float64 or float32 array (float32 kept, anything else as float64),
+    possibly the caller's own array: callers must not write into it.
+    """
+    X = check_array(
+        X,
+        allow_nd=True,
+        ensure_2d=False,
+        dtype=(np.float64, np.float32),
+        ensure_all_finite=True,
+        input_name=name,
+    )
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, length) for one lead or 3-D "
+            f"(n_samples, n_leads, length); got an array with {X.ndim} dimension(s), shape {X.shape}."
+        )
+    if X.shape[-1] < 1:
+        raise ValueError(f"{name} has signals of length 0; shape {X.shape}.")
+    return X
+
+
+def resample_ratio(sampling_rate, target_rate):
+    """``(up, down)`` for :func:`scipy.signal.resample_poly` from one rate to another."""
+    ratio = Fraction(float(target_rate) / float(sampling_rate)).limit_denominator(1000)
+    return ratio.numerator, ratio.denominator
+
+
+def resample_signal(x, sampling_rate, target_rate, axis=-1):
+    """Resample ``x`` along ``axis`` with a polyphase filter (zero-phase FIR)."""
+    up, down = resample_ratio(sampling_rate, target_rate)
+    if up == down:
+        return np.array(x, copy=True)
+    return signal.resample_poly(x, up, down, axis=axis)
+
+
+def zero_phase_filter(X, sos, what):
+    """Forward-backward ``sos`` filter along the last axis, with a clear error on short input."""
+    try:
+        return signal.sosfiltfilt(sos, X, axis=-1)
+    except ValueError as exc:
+        if "padlen" not in str(exc):
+            raise
+        raise ValueError(
+            f"signals of length {X.shape[-1]} are too short for the zero-phase {what} "
+            f"(scipy.signal.sosfiltfilt: {exc}); use longer windows or a lower order."
+        ) from exc
+
+
+class _SignalTransformer(TransformerMixin, BaseEstimator):
+    """Shared fit/transform plumbing: stateless, per-sample, layout-preserving."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length)
+            Signals.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            This transformer.
+        """
+        self._check_settings()
+        check_signals(X)
+        return self
+
+    def transform(self, X):
+        """Transform each signal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length)
+            Signals; not modified.
+
+        Returns
+        -------
+        X_out : ndarray of the same layout
+            Transformed signals, float32 for float32 input, else float64.
+        """
+        self._validate_params()
+        self._check_settings()
+        X = check_signals(X)
+        out = self._transform(X)
+        return np.asarray(out, dtype=X.dtype)
+
+    def _check_settings(self):
+        """Checks that involve more than one parameter."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class BandpassFilter(_SignalTransformer):
+    """Zero-phase Butterworth band-pass (or low-/high-pass) filter.
+
+    A Butterworth filter from :func:`scipy.signal.butter` in second-order
+    sections, run forwards and backwards with :func:`scipy.signal.sosfiltfilt`,
+    so that waves are not shifted in time (the effective order is doubled).
+
+    Parameters
+    ----------
+    low : float or None, default=0.5
+        Lower cut-off in Hz (removes baseline wander).  None: a low-pass filter.
+    high : float or None, default=40.0
+        Upper cut-off in Hz (removes mains hum and muscle noise); below
+        ``sampling_rate / 2``.  None: a high-pass filter.
+    sampling_rate : float, default=360.0
+        Sampling rate of the signals in Hz.
+    order : int, default=4
+        Order of the Butterworth design (per cut-off).
+
+    See Also
+    --------
+    BaselineRemover : baseline-wander removal alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_autonet.ecg import BandpassFilter
+    >>> t = np.arange(3600) / 360
+    >>> X = np.sin(2 * np.pi * 10 * t) + np.sin(2 * np.pi * 60 * t)  # 10 Hz kept, 60 Hz hum
+    >>> out = BandpassFilter(low=0.5, high=40, sampling_rate=360).fit_transform(X[None, None, :])
+    >>> out.shape
+    (1, 1, 3600)
+    >>> residual = out[0, 0] - np.sin(2 * np.pi * 10 * t)          # what is left of the hum
+    >>> bool(np.abs(residual[1000:2600]).max() < 0.1)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "low": [Interval(Real, 0, None, closed="neither"), None],
+        "high": [Interval(Real, 0, None, closed="neither"), None],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        "order": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, low=0.5, high=40.0, sampling_rate=360.0, order=4):
+        self.low = low
+        self.high = high
+        self.sampling_rate = sampling_rate
+        self.order = order
+
+    def _check_settings(self):
+        nyquist = self.sampling_rate / 2
+        if self.low is None and self.high is None:
+            raise ValueError("BandpassFilter needs low, high or both; both are None.")
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            if value is not None and value >= nyquist:
+                raise ValueError(
+                    f"{name}={value} Hz must be below the Nyquist frequency "
+                    f"sampling_rate / 2 = {nyquist} Hz."
+                )
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"low={self.low} Hz must be below high={self.high} Hz.")
+
+    def sos(self):
+        """The filter's second-order sections (``scipy.signal.butter(..., output="sos")``)."""
+        self._validate_params()
+        self._check_settings()
+        if self.low is None:
+            band, kind = self.high, "lowpass"
+        elif self.high is None:
+            band, kind = self.low, "highpass"
+        else:
+            band, kind = [self.low, self.high], "bandpass"
+        return signal.butter(self.order, band, btype=kind, fs=self.sampling_rate, output="sos")
+
+    def _transform(self, X):
+        return zero_phase_filter(X, self.sos(), "band-pass filter")
+
+
+class BaselineRemover(_SignalTransformer):
+    """Remove baseline wander: subtract a median-filter baseline, or high-pass filter.
+
+    ``method="median"`` estimates the baseline with two median filters in a row
+    (by default 0.2 s, which removes the QRS complexes and P waves, then 0.6 s,
+    which removes the T waves), as in de Chazal et al. 2004, and subtracts it;
+    it keeps the shape of the waves.  ``method="highpass"`` applies a
+    zero-phase Butterworth high-pass filter at ``cutoff``.
+
+    Parameters
+    ----------
+    method : {"median", "highpass"}, default="median"
+        How the baseline is removed.
+    sampling_rate : float, default=360.0
+        Sampling rate of the signals in Hz.
+    windows : tuple of float, default=(0.2, 0.6)
+        ``method="median"``: the median filters' lengths in seconds, applied in
+        order (each rounded to an odd number of samples).
+    cutoff : float, default=0.5
+        ``method="highpass"``: the cut-off in Hz.
+    order : int, default=2
+        ``method="highpass"``: the Butterworth order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_autonet.ecg import BaselineRemover
+    >>> t = np.arange(3600) / 360
+    >>> beats = (np.mod(t, 1.0) < 0.03).astype(float)            # a spike every second
+    >>> X = (beats + 0.5 * np.sin(2 * np.pi * 0.2 * t))[None, :]  # plus 0.2 Hz drift
+    >>> out = BaselineRemover(sampling_rate=360).fit_transform(X)
+    >>> float(np.abs(X - beats).max()), bool(np.abs(out - beats).max() < 0.1)
+    (0.5, True)
+    """
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"median", "highpass"})],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        "windows": [tuple, list],
+        "cutoff": [Interval(Real, 0, None, closed="neither")],
+        "order": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, method="median", sampling_rate=360.0, windows=(0.2, 0.6), cutoff=0.5, order=2):
+        self.method = method
+        self.sampling_rate = sampling_rate
+        self.windows = windows
+        self.cutoff = cutoff
+        self.order = order
+
+    def _check_settings(self):
+        if self.method == "median":
+            if len(self.windows) == 0 or not all(isinstance(w, Real) and w > 0 for w in self.windows):
+                raise ValueError(f"windows must be positive lengths in seconds; got {self.windows!r}.")
+        elif self.cutoff >= self.sampling_rate / 2:
+            raise ValueError(
+                f"cutoff={self.cutoff} Hz must be below sampling_rate / 2 = {self.sampling_rate / 2} Hz."
+            )
+
+    def _transform(self, X):
+        if self.method == "highpass":
+            sos = signal.butter(self.order, self.cutoff, btype="highpass", fs=self.sampling_rate, output="sos")
+            return zero_phase_filter(X, sos, "high-pass filter")
+        baseline = X
+        for seconds in self.windows:
+            width = int(round(seconds * self.sampling_rate)) // 2 * 2 + 1
+            size = (1,) * (X.ndim - 1) + (width,)
+            baseline = ndimage.median_filter(baseline, size=size, mode="reflect")
+        return X - baseline
+
+
+class Resampler(_SignalTransformer):
+    """Resample signals to another rate with a polyphase filter.
+
+    Uses :func:`scipy.signal.resample_poly` along the last axis with the ratio
+    ``target_rate / sampling_rate`` as a fraction (denominator at most 1000);
+    the output length is ``ceil(length * up / down)``.
+
+    Parameters
+    ----------
+    sampling_rate : float, default=360.0
+        Sampling rate of the input in Hz.
+    target_rate : float, default=250.0
+        Sampling rate of the output in Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_autonet.ecg import Resampler
+    >>> X = np.zeros((4, 2, 360))                                  # 1 s at 360 Hz, 2 leads
+    >>> Resampler(sampling_rate=360, target_rate=250).fit_transform(X).shape
+    (4, 2, 250)
+    """
+
+    _parameter_constraints: dict = {
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        "target_rate": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, sampling_rate=360.0, target_rate=250.0):
+        self.sampling_rate = sampling_rate
+        self.target_rate = target_rate
+
+    def _transform(self, X):
+        return resample_signal(X, self.sampling_rate, self.target_rate, axis=-1)
+
+
+class SignalStandardizer(_SignalTransformer):
+    """Standardise each signal to zero mean and unit variance, per lead or per sample.
+
+    Unlike :class:`~sklearn.preprocessing.StandardScaler`, which learns one mean
+    per column over the training set, this scales every signal by its own
+    statistics, so that electrode gain and offset differences between
+    recordings disappear.
+
+    Parameters
+    ----------
+    per : {"lead", "sample"}, default="lead"
+        ``"lead"``: each lead of each signal separately.  ``"sample"``: all
+        leads of a signal together (keeps the leads' relative amplitude).
+    eps : float, default=1e-8
+        Signals whose standard deviation is below ``eps`` are only centred.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_autonet.ecg import SignalStandardizer
+    >>> X = np.array([[[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]]])
+    >>> SignalStandardizer(per="lead").fit_transform(X).round(3).tolist()
+    [[[-1.225, 0.0, 1.225], [0.0, 0.0, 0.0]]]
+    """
+
+    _parameter_constraints: dict = {
+        "per": [StrOptions({"lead", "sample"})],
+        "eps": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, per="lead", eps=1e-8):
+        self.per = per
+        self.eps = eps
+
+    def _transform(self, X):
+        axis = -1 if (self.per == "lead" or X.ndim == 2) else (1, 2)
+        mean = X.mean(axis=axis, keepdims=True)
+        std = X.std(axis=axis, keepdims=True)
+        return (X - mean) / np.where(std < self.eps, 1.0, std)

@@ -1,0 +1,580 @@
+"""Reading wfdb records (MIT-BIH style ``.hea/.dat/.atr``) into beat and window data sets.
+
+Needs wfdb, the optional ``ecg`` extra.  Every file error is raised again as a
+:class:`FileNotFoundError` or :class:`ValueError` whose message names the file.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .labels import AAMI_MAP, BEAT_SYMBOLS, class_names, map_symbols
+from .preprocessing import resample_signal
+from .rr import rr_features
+
+ECG_EXTRA = 'pip install "sklearn-autonet[ecg]"'
+DETECTORS = ("xqrs", "gqrs")
+#: AAMI EC57 matching window: a detected beat and a reference beat match within 150 ms.
+MATCH_WINDOW = 0.15
+
+
+def _wfdb():
+    """Import wfdb, or say which extra installs it."""
+    try:
+        import wfdb
+        import wfdb.processing  # noqa: F401  (the QRS detectors)
+    except ImportError as exc:
+        raise ImportError(
+            f"reading ECG records needs the wfdb package, from the optional 'ecg' extra: {ECG_EXTRA}"
+        ) from exc
+    return wfdb
+
+
+def _record_base(path):
+    """``dir/100`` from ``dir/100`` or ``dir/100.hea``."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix == ".hea" else path
+
+
+def _sibling(base, extension):
+    return base.with_name(f"{base.name}.{extension}")
+
+
+def list_records(directory):
+    """Record names in a directory: its ``RECORDS`` file, else every ``*.hea``, sorted.
+
+    Parameters
+    ----------
+    directory : str or path
+        Folder of wfdb records.
+
+    Returns
+    -------
+    records : list of str
+        Record names (without extension).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"wfdb record directory not found: {directory}")
+    listing = directory / "RECORDS"
+    if listing.is_file():
+        names = [line.strip() for line in listing.read_text().splitlines()]
+        return [name for name in names if name and not name.startswith("#")]
+    return sorted(p.stem for p in directory.glob("*.hea"))
+
+
+def _lead_indices(leads, names, where):
+    if leads is None:
+        return list(range(len(names)))
+    if isinstance(leads, (str, Integral)):
+        leads = [leads]
+    indices = []
+    for lead in leads:
+        if isinstance(lead, str):
+            if lead not in names:
+                raise ValueError(f"{where} has no lead {lead!r}; its leads are {list(names)}.")
+            indices.append(names.index(lead))
+        elif isinstance(lead, Integral) and -len(names) <= lead < len(names):
+            indices.append(int(lead) % len(names))
+        else:
+            raise ValueError(f"{where} has {len(names)} leads {list(names)}; lead {lead!r} is not one of them.")
+    return indices
+
+
+def read_record(path, leads=None, sampfrom=0, sampto=None):
+    """Read one wfdb record's signals in physical units.
+
+    Parameters
+    ----------
+    path : str or path
+        The record without extension (``"data/100"``) or its ``.hea`` file.
+    leads : str, int or sequence of them, default=None
+        Leads to keep, by name (``"MLII"``) or index, in that order.  None: all.
+    sampfrom, sampto : int, default=0, None
+        Sample range to read (``sampto=None``: to the end).
+
+    Returns
+    -------
+    record : :class:`~sklearn.utils.Bunch`
+        ``signal`` (n_leads, length) float64 in physical units (mV for
+        MIT-BIH), ``fs``, ``lead_names``, ``units``, ``name``, ``sampfrom``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the header or a signal file is missing; the message names it.
+    ValueError
+        When the header or a signal file cannot be read (corrupt, truncated),
+        or a lead or sample range does not exist; the message names the file.
+    """
+    wfdb = _wfdb()
+    base = _record_base(path)
+    header_file = _sibling(base, "hea")
+    if not header_file.is_file():
+        raise FileNotFoundError(f"wfdb header not found: {header_file}")
+    try:
+        header = wfdb.rdheader(str(base))
+    except Exception as exc:
+        raise ValueError(f"cannot read the wfdb header {header_file}: {type(exc).__name__}: {exc}") from exc
+    names = list(header.sig_name or [])
+    if not names:
+        raise ValueError(f"the wfdb header {header_file} declares no signals.")
+    channels = _lead_indices(leads, names, f"record {header_file}")
+    signal_files = [base.parent / name for name in dict.fromkeys(header.file_name or [])]
+    for signal_file in signal_files:
+        if not signal_file.is_file():
+            raise FileNotFoundError(f"signal file {signal_file} of the wfdb record {header_file} not found")
+    length = header.sig_len
+    if sampto is not None and length is not None and not 0 <= sampfrom < sampto <= length:
+        raise ValueError(
+            f"sample range [{sampfrom}, {sampto}) is not inside the record {header_file} "
+            f"of {length} samples."
+        )
+    try:
+        record = wfdb.rdrecord(str(base), sampfrom=sampfrom, sampto=sampto, channels=channels, physical=True)
+    except Exception as exc:
+        files = ", ".join(str(f) for f in signal_files) or str(header_file)
+        raise ValueError(
+            f"cannot read the signal file {files} of the wfdb record {header_file} "
+            f"(corrupt, or shorter than the {length} samples its header declares): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return Bunch(
+        signal=np.ascontiguousarray(record.p_signal.T, dtype=np.float64),
+        fs=float(record.fs),
+        lead_names=tuple(record.sig_name),
+        units=tuple(record.units),
+        name=base.name,
+        sampfrom=int(sampfrom),
+    )
+
+
+def read_annotation(path, extension="atr"):
+    """Read a record's annotation file (the whole file).
+
+    Parameters
+    ----------
+    path : str or path
+        The record without extension, or its ``.hea`` file.
+    extension : str, default="atr"
+        Annotation file extension (MIT-BIH reference annotations: ``"atr"``).
+
+    Returns
+    -------
+    annotation : wfdb.Annotation
+        With ``sample`` (indices), ``symbol`` and ``aux_note``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the annotation file is missing; the message names it.
+    ValueError
+        When it cannot be parsed; the message names it.
+    """
+    wfdb = _wfdb()
+    base = _record_base(path)
+    annotation_file = _sibling(base, extension)
+    if not annotation_file.is_file():
+        raise FileNotFoundError(f"wfdb annotation file not found: {annotation_file}")
+    try:
+        return wfdb.rdann(str(base), extension)
+    except Exception as exc:
+        raise ValueError(
+            f"cannot read the wfdb annotation file {annotation_file}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def detect_r_peaks(signal, fs, method="xqrs"):
+    """R peaks of one lead with wfdb's QRS detectors.
+
+    Parameters
+    ----------
+    signal : array-like of shape (length,)
+        One lead in physical units (mV).
+    fs : float
+        Sampling rate in Hz.
+    method : {"xqrs", "gqrs"}, default="xqrs"
+        :func:`wfdb.processing.xqrs_detect` or :func:`wfdb.processing.gqrs_detect`.
+        The gqrs positions are moved to the largest absolute deflection within
+        50 ms (gqrs marks near the QRS onset).
+
+    Returns
+    -------
+    r_peaks : ndarray of int
+        Sample indices, increasing, without repeats.
+    """
+    wfdb = _wfdb()
+    x = np.asarray(signal, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"detect_r_peaks takes one lead, a 1-D signal; got shape {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("the signal for QRS detection contains NaN or infinite values.")
+    if method == "xqrs":
+        peaks = wfdb.processing.xqrs_detect(x, fs=fs, verbose=False)
+    elif method == "gqrs":
+        peaks = wfdb.processing.gqrs_detect(x, fs=fs)
+        radius = max(1, int(round(0.05 * fs)))
+        peaks = np.asarray(peaks, dtype=int)
+        if len(peaks):
+            offsets = np.arange(-radius, radius + 1)
+            idx = np.clip(peaks[:, None] + offsets, 0, len(x) - 1)
+            centred = np.abs(x[idx] - np.median(x[idx], axis=1, keepdims=True))
+            peaks = idx[np.arange(len(peaks)), np.argmax(centred, axis=1)]
+    else:
+        raise ValueError(f"method must be one of {DETECTORS}; got {method!r}.")
+    return np.unique(np.asarray(peaks, dtype=np.int64))
+
+
+def _match_symbols(peaks, reference, symbols, tolerance):
+    """Symbol of the nearest reference beat within ``tolerance`` samples, else ''."""
+    matched = np.full(len(peaks), "", dtype=object)
+    if len(reference) == 0 or len(peaks) == 0:
+        return matched
+    right = np.clip(np.searchsorted(reference, peaks), 0, len(reference) - 1)
+    left = np.clip(right - 1, 0, len(reference) - 1)
+    nearest = np.where(np.abs(reference[left] - peaks) <= np.abs(reference[right] - peaks), left, right)
+    close = np.abs(reference[nearest] - peaks) <= tolerance
+    matched[close] = np.asarray(symbols, dtype=object)[nearest[close]]
+    return matched
+
+
+def _records_in(directory, records):
+    directory = Path(directory)
+    names = list_records(directory) if records is None else [str(r) for r in records]
+    if not names:
+        raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
+    return directory, names
+
+
+def _optional_annotation(base, extension, required):
+    try:
+        return read_annotation(base, extension)
+    except FileNotFoundError:
+        if required:
+            raise
+        return None
+
+
+def _common_fs(rates, fs):
+    if fs is not None:
+        return float(fs)
+    distinct = sorted(set(rates.values()))
+    if len(distinct) > 1:
+        raise ValueError(f"the records have different sampling rates {rates}; pass fs= to resample them to one.")
+    return distinct[0]
+
+
+def _stack(parts, names, what):
+    leads = {name: part.shape[1] for name, part in zip(names, parts)}
+    if len(set(leads.values())) > 1:
+        raise ValueError(
+            f"the records have different numbers of leads {leads}; choose the same leads with leads=."
+        )
+    return np.concatenate(parts, axis=0).astype(np.float32, copy=False)
+
+
+def _cut(signal, starts, length):
+    """Windows ``signal[:, s:s+length]`` for each start, as (n, leads, length)."""
+    index = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(length)
+    return signal[:, index].transpose(1, 0, 2)
+
+
+def load_beats(
+    directory,
+    records=None,
+    *,
+    before=0.25,
+    after=0.45,
+    fs=None,
+    leads=None,
+    label_map=None,
+    r_peaks="auto",
+    detector="xqrs",
+    rr_local=10,
+    annotation="atr",
+    sampfrom=0,
+    sampto=None,
+):
+    """A beat data set: one window around each R peak of each record.
+
+    Each beat is the window ``[R - before, R + after)`` seconds of the selected
+    leads, labelled through ``label_map`` from its annotation symbol.  R peaks
+    are the record's beat annotations (symbols in :data:`BEAT_SYMBOLS`; rhythm,
+    noise and other non-beat annotations are ignored), or come from wfdb's QRS
+    detector.  RR features are measured between all beats of a record, also
+    those the label map leaves out.  Dropped: beats whose symbol the map does
+    not know, the first and the last beat of each record (no previous or next
+    RR interval) and beats whose window does not fit inside the record.
+
+    Parameters
+    ----------
+    directory : str or path
+        Folder of wfdb records.
+    records : sequence of str or int, default=None
+        Records to read.  None: those in the folder's ``RECORDS`` file, else
+        every ``.hea`` file.
+    before, after : float, default=0.25, 0.45
+        Window before and after the R peak, in seconds; rounded to samples at
+        the output rate, so the R peak sits at index ``window[0]``.
+    fs : float, default=None
+        Output sampling rate: each record is resampled with
+        :func:`scipy.signal.resample_poly` before the windows are cut.  None:
+        the records' own rate (which must then be the same for all).
+    leads : str, int or sequence of them, default=None
+        Leads to keep, by name (``"MLII"``) or index.  None: all.  Every record
+        must end up with the same number of leads.
+    label_map : mapping of str to label, default=None
+        Annotation symbol -> class label.  None: :data:`AAMI_MAP` (N, S, V, F, Q).
+    r_peaks : {"auto", "reference", "detect"}, default="auto"
+        ``"reference"``: the beat annotations (an error when a record has none).
+        ``"detect"``: wfdb's QRS detector on the first selected lead; a detected
+        beat takes the symbol of the reference beat within 150 ms, else ''.
+        ``"auto"``: the annotations, the detector for records without any.
+    detector : {"xqrs", "gqrs"}, default="xqrs"
+        QRS detector, see :func:`detect_r_peaks`.
+    rr_local : int, default=10
+        RR intervals averaged into the ``rr_local`` feature.
+    annotation : str, default="atr"
+        Annotation file extension.
+    sampfrom, sampto : int, default=0, None
+        Sample range of each record to read (at its own rate).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        - ``X`` (n_beats, n_leads, window[0] + window[1]) float32, physical units;
+        - ``y`` (n_beats,) labels (``''`` for detected beats without a match);
+        - ``groups`` (n_beats,) record name of each beat, for ``groups=`` /
+          :class:`~sklearn.model_selection.GroupKFold`;
+        - ``rr`` (n_beats, 6) float64 and ``rr_feature_names``, see
+          :func:`rr_features`;
+        - ``fs``, ``window`` (samples before, after), ``class_names`` (the label
+          map's classes), ``lead_names`` (per record), ``records``;
+        - ``r_peaks`` (sample index in the record, at its own rate) and
+          ``symbols`` (annotation symbol) of each beat, ``detected`` (per
+          record: whether the QRS detector gave its R peaks).
+
+    Examples
+    --------
+    >>> from sklearn_autonet.ecg import load_beats
+    >>> beats = load_beats("shared/data/mitdb_wfdb", ["208"], leads="MLII")  # doctest: +SKIP
+    >>> beats.X.shape, sorted(set(beats.y))                                  # doctest: +SKIP
+    ((2953, 1, 252), ['F', 'N', 'Q', 'S', 'V'])
+    """
+    if r_peaks not in ("auto", "reference", "detect"):
+        raise ValueError(f"r_peaks must be 'auto', 'reference' or 'detect'; got {r_peaks!r}.")
+    if detector not in DETECTORS:
+        raise ValueError(f"detector must be one of {DETECTORS}; got {detector!r}.")
+    if before < 0 or after < 0 or before + after <= 0:
+        raise ValueError(f"before and after must be >= 0 with a positive sum; got {before}, {after}.")
+    label_map = AAMI_MAP if label_map is None else dict(label_map)
+    directory, names = _records_in(directory, records)
+    loaded = {}
+    for name in names:
+        base = directory / name
+        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+        ann = _optional_annotation(base, annotation, required=r_peaks == "reference")
+        loaded[name] = (record, ann)
+    out_fs = _common_fs({name: rec.fs for name, (rec, _) in loaded.items()}, fs)
+    n_before, n_after = int(round(before * out_fs)), int(round(after * out_fs))
+
+    parts = {key: [] for key in ("X", "y", "rr", "peaks", "symbols", "groups")}
+    detected = {}
+    for name, (record, ann) in loaded.items():
+        length = record.signal.shape[1]
+        ref_peaks, ref_symbols = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        if ann is not None:
+            samples = np.asarray(ann.sample, dtype=np.int64) - record.sampfrom
+            symbols = np.asarray(ann.symbol, dtype=object)
+            beat = np.isin(symbols, list(BEAT_SYMBOLS)) & (samples >= 0) & (samples < length)
+            ref_peaks, ref_symbols = samples[beat], symbols[beat]
+        if r_peaks == "reference" and len(ref_peaks) == 0:
+            raise ValueError(f"{_sibling(directory / name, annotation)} has no beat annotations in the range read.")
+        detected[name] = r_peaks == "detect" or len(ref_peaks) == 0
+        if detected[name]:
+            peaks = detect_r_peaks(record.signal[0], record.fs, detector)
+            symbols = _match_symbols(peaks, ref_peaks, ref_symbols, MATCH_WINDOW * record.fs)
+            labels = np.array([label_map.get(s, "") for s in symbols], dtype=object)
+            known = np.ones(len(peaks), dtype=bool)
+        else:
+            peaks, symbols = ref_peaks, ref_symbols
+            labels, known = map_symbols(symbols, label_map)
+        if len(peaks) >= 2:
+            rr = rr_features(peaks, record.fs, rr_local)[0]
+        else:
+            rr = np.full((len(peaks), 6), np.nan)
+        signal, position = record.signal, peaks
+        if out_fs != record.fs:
+            signal = resample_signal(signal, record.fs, out_fs, axis=-1)
+            position = np.round(peaks * (out_fs / record.fs)).astype(np.int64)
+        keep = (
+            known
+            & np.isfinite(rr[:, 0])
+            & np.isfinite(rr[:, 1])
+            & (position - n_before >= 0)
+            & (position + n_after <= signal.shape[1])
+        )
+        parts["X"].append(_cut(signal, position[keep] - n_before, n_before + n_after))
+        parts["y"].append(labels[keep])
+        parts["rr"].append(rr[keep])
+        parts["peaks"].append(peaks[keep] + record.sampfrom)
+        parts["symbols"].append(symbols[keep])
+        parts["groups"].append(np.full(int(keep.sum()), name, dtype=object))
+
+    return Bunch(
+        X=_stack(parts["X"], names, "beats"),
+        y=np.asarray(np.concatenate(parts["y"]).tolist()),
+        groups=np.concatenate(parts["groups"]).astype(str),
+        rr=np.concatenate(parts["rr"], axis=0),
+        rr_feature_names=rr_features([0, 1], 1.0)[1],
+        fs=out_fs,
+        window=(n_before, n_after),
+        class_names=class_names(label_map),
+        lead_names={name: rec.lead_names for name, (rec, _) in loaded.items()},
+        records=tuple(names),
+        r_peaks=np.concatenate(parts["peaks"]),
+        symbols=np.concatenate(parts["symbols"]).astype(str),
+        detected=detected,
+    )
+
+
+def rhythm_labels(annotation, starts, length, offset=0):
+    """The rhythm in force over most of each window.
+
+    Rhythm changes are the ``'+'`` annotations; their ``aux_note`` names the
+    new rhythm (``'(N'``, ``'(AFIB'``, ...; returned without the parenthesis).
+    Before the first one the rhythm is ``''``.
+
+    Parameters
+    ----------
+    annotation : wfdb.Annotation
+        A record's annotations.
+    starts : array-like of int
+        Window starts, in samples relative to ``offset``.
+    length : int
+        Window length in samples.
+    offset : int, default=0
+        Sample of the record where ``starts`` count from.
+
+    Returns
+    -------
+    labels : ndarray of str, shape (n_windows,)
+    """
+    symbols = np.asarray(annotation.symbol, dtype=object)
+    notes = np.asarray(annotation.aux_note if annotation.aux_note is not None else [""] * len(symbols), dtype=object)
+    change = (symbols == "+") & np.array([bool(str(n).strip("\x00 ")) for n in notes], dtype=bool)
+    begin = np.concatenate([[-np.inf], np.asarray(annotation.sample, dtype=np.float64)[change] - offset])
+    names = [""] + [str(n).strip("\x00 ").lstrip("(") for n in notes[change]]
+    end = np.concatenate([begin[1:], [np.inf]])
+    a = np.asarray(starts, dtype=np.float64)[:, None]
+    overlap = np.clip(np.minimum(a + length, end) - np.maximum(a, begin), 0, None)
+    return np.asarray(names)[np.argmax(overlap, axis=1)]
+
+
+def load_windows(
+    directory,
+    records=None,
+    *,
+    length=10.0,
+    step=None,
+    fs=None,
+    leads=None,
+    label="rhythm",
+    annotation="atr",
+    sampfrom=0,
+    sampto=None,
+):
+    """A window data set: fixed-length segments of whole records.
+
+    Parameters
+    ----------
+    directory : str or path
+        Folder of wfdb records.
+    records : sequence of str or int, default=None
+        Records to read; None: all, as in :func:`load_beats`.
+    length : float, default=10.0
+        Window length in seconds.
+    step : float, default=None
+        Distance between window starts in seconds; None: ``length`` (windows
+        side by side).  A partial window at the end is dropped.
+    fs : float, default=None
+        Output sampling rate (records resampled with
+        :func:`scipy.signal.resample_poly`); None: the records' own, common rate.
+    leads : str, int or sequence of them, default=None
+        Leads to keep, by name or index; None: all.
+    label : "rhythm", callable or None, default="rhythm"
+        ``"rhythm"``: the rhythm annotation in force over most of the window
+        (see :func:`rhythm_labels`; needs the annotation file).  A callable
+        ``label(annotation, start, stop)`` gets the record's wfdb annotation (or
+        None when it has none) and the window's sample range in the record at
+        its own rate, and returns the label.  None: ``y`` is None.
+    annotation : str, default="atr"
+        Annotation file extension.
+    sampfrom, sampto : int, default=0, None
+        Sample range of each record to read (at its own rate).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X`` (n_windows, n_leads, round(length * fs)) float32, ``y``,
+        ``groups`` (record names), ``starts`` (first sample of each window in
+        its record, at the record's rate), ``fs``, ``class_names`` (the sorted
+        labels), ``lead_names`` (per record), ``records``.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.ecg import load_windows
+    >>> data = load_windows("shared/data/mitdb_wfdb", ["232"], length=10)  # doctest: +SKIP
+    >>> data.X.shape, set(data.y.tolist())                                 # doctest: +SKIP
+    ((180, 2, 3600), {'SBR'})
+    """
+    if not (label is None or label == "rhythm" or callable(label)):
+        raise ValueError(f"label must be 'rhythm', a callable or None; got {label!r}.")
+    if not length > 0 or (step is not None and not step > 0):
+        raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
+    directory, names = _records_in(directory, records)
+    loaded = {}
+    for name in names:
+        base = directory / name
+        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+        ann = None if label is None else _optional_annotation(base, annotation, required=label == "rhythm")
+        loaded[name] = (record, ann)
+    out_fs = _common_fs({name: rec.fs for name, (rec, _) in loaded.items()}, fs)
+    out_length = int(round(length * out_fs))
+
+    X, y, groups, starts_all = [], [], [], []
+    for name, (record, ann) in loaded.items():
+        n_samples = record.signal.shape[1]
+        native_length = int(round(length * record.fs))
+        native_step = int(round((length if step is None else step) * record.fs))
+        starts = np.arange(0, max(n_samples - native_length + 1, 0), max(native_step, 1))
+        signal, position = record.signal, starts
+        if out_fs != record.fs:
+            signal = resample_signal(signal, record.fs, out_fs, axis=-1)
+            position = np.round(starts * (out_fs / record.fs)).astype(np.int64)
+        keep = position + out_length <= signal.shape[1]
+        starts, position = starts[keep], position[keep]
+        X.append(_cut(signal, position, out_length))
+        if label == "rhythm":
+            y.append(rhythm_labels(ann, starts, native_length, offset=record.sampfrom))
+        elif label is not None:
+            absolute = starts + record.sampfrom
+            y.append(np.asarray([label(ann, int(s), int(s) + native_length) for s in absolute]))
+        groups.append(np.full(len(starts), name))
+        starts_all.append(starts + record.sampfrom)
+
+    y_all = None if label is None else np.concatenate(y)
+    return Bunch(
+        X=_stack(X, names, "windows"),
+        y=y_all,
+        groups=np.concatenate(groups),
+        starts=np.concatenate(starts_all),
+        fs=out_fs,
+        class_names=None if y_all is None else tuple(np.unique(y_all).tolist()),
+        lead_names={name: rec.lead_names for name, (rec, _) in loaded.items()},
+        records=tuple(names),
+    )
