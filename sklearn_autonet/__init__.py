@@ -1,10 +1,12 @@
 """sklearn-autonet: AutoNet search for layer-wise convex networks, as a scikit-learn classifier."""
 
-from .architecture import Architecture, NetworkSpec
-from .bound import ConvexityReport, convexity_report
-from .estimator import AutoNetLCNClassifier
-
 __version__ = "0.1.0"
+
+from .architecture import Architecture, NetworkSpec  # noqa: E402
+from .bound import ConvexityReport, convexity_report  # noqa: E402
+from .estimator import AutoNetLCNClassifier  # noqa: E402
+from .persistence import load_model as load  # noqa: E402
+from .persistence import save_model as save  # noqa: E402
 
 __all__ = [
     "AutoNetLCNClassifier",
@@ -12,5 +14,7 @@ __all__ = [
     "ConvexityReport",
     "NetworkSpec",
     "convexity_report",
+    "load",
+    "save",
     "__version__",
 ]
