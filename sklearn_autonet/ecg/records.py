@@ -242,33 +242,37 @@ def _match_symbols(peaks, reference, symbols, tolerance):
     return matched
 
 
-def _records_in(directory, records):
+def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, annotations):
+    """Read every record and its annotations (``annotations``: "required", "optional" or "none").
+
+    Returns the folder, the record names, ``{name: (record, annotation or None)}``
+    and the output sampling rate (``fs``, else the records' common rate).
+    """
     directory = Path(directory)
     names = list_records(directory) if records is None else [str(r) for r in records]
     if not names:
         raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
-    return directory, names
-
-
-def _optional_annotation(base, extension, required):
-    try:
-        return read_annotation(base, extension)
-    except FileNotFoundError:
-        if required:
-            raise
-        return None
-
-
-def _common_fs(rates, fs):
+    loaded = {}
+    for name in names:
+        base = directory / name
+        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+        ann = None
+        if annotations != "none":
+            try:
+                ann = read_annotation(base, extension)
+            except FileNotFoundError:
+                if annotations == "required":
+                    raise
+        loaded[name] = (record, ann)
     if fs is not None:
-        return float(fs)
-    distinct = sorted(set(rates.values()))
-    if len(distinct) > 1:
+        return directory, names, loaded, float(fs)
+    rates = {name: record.fs for name, (record, _) in loaded.items()}
+    if len(set(rates.values())) > 1:
         raise ValueError(f"the records have different sampling rates {rates}; pass fs= to resample them to one.")
-    return distinct[0]
+    return directory, names, loaded, rates[names[0]]
 
 
-def _stack(parts, names, what):
+def _stack(parts, names):
     leads = {name: part.shape[1] for name, part in zip(names, parts)}
     if len(set(leads.values())) > 1:
         raise ValueError(
@@ -372,14 +376,10 @@ def load_beats(
     if before < 0 or after < 0 or before + after <= 0:
         raise ValueError(f"before and after must be >= 0 with a positive sum; got {before}, {after}.")
     label_map = AAMI_MAP if label_map is None else dict(label_map)
-    directory, names = _records_in(directory, records)
-    loaded = {}
-    for name in names:
-        base = directory / name
-        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
-        ann = _optional_annotation(base, annotation, required=r_peaks == "reference")
-        loaded[name] = (record, ann)
-    out_fs = _common_fs({name: rec.fs for name, (rec, _) in loaded.items()}, fs)
+    wanted = "required" if r_peaks == "reference" else "optional"
+    directory, names, loaded, out_fs = _load_records(
+        directory, records, leads, sampfrom, sampto, fs, annotation, wanted
+    )
     n_before, n_after = int(round(before * out_fs)), int(round(after * out_fs))
 
     parts = {key: [] for key in ("X", "y", "rr", "peaks", "symbols", "groups")}
@@ -426,7 +426,7 @@ def load_beats(
         parts["groups"].append(np.full(int(keep.sum()), name, dtype=object))
 
     return Bunch(
-        X=_stack(parts["X"], names, "beats"),
+        X=_stack(parts["X"], names),
         y=np.asarray(np.concatenate(parts["y"]).tolist()),
         groups=np.concatenate(parts["groups"]).astype(str),
         rr=np.concatenate(parts["rr"], axis=0),
@@ -536,14 +536,10 @@ def load_windows(
         raise ValueError(f"label must be 'rhythm', a callable or None; got {label!r}.")
     if not length > 0 or (step is not None and not step > 0):
         raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
-    directory, names = _records_in(directory, records)
-    loaded = {}
-    for name in names:
-        base = directory / name
-        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
-        ann = None if label is None else _optional_annotation(base, annotation, required=label == "rhythm")
-        loaded[name] = (record, ann)
-    out_fs = _common_fs({name: rec.fs for name, (rec, _) in loaded.items()}, fs)
+    wanted = "none" if label is None else ("required" if label == "rhythm" else "optional")
+    directory, names, loaded, out_fs = _load_records(
+        directory, records, leads, sampfrom, sampto, fs, annotation, wanted
+    )
     out_length = int(round(length * out_fs))
 
     X, y, groups, starts_all = [], [], [], []
@@ -569,7 +565,7 @@ def load_windows(
 
     y_all = None if label is None else np.concatenate(y)
     return Bunch(
-        X=_stack(X, names, "windows"),
+        X=_stack(X, names),
         y=y_all,
         groups=np.concatenate(groups),
         starts=np.concatenate(starts_all),
