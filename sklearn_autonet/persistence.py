@@ -158,6 +158,8 @@ def save_model(estimator, path):
         "net": {
             "batch_size": int(estimator.net_.batch_size),
             "saved_from_device": str(estimator.net_.device),
+            # inference precision of nets that run under autocast ("float32" otherwise)
+            "precision": str(getattr(estimator.net_, "precision", "float32")),
         },
         "tensors": {
             key: {"shape": list(value.shape), "dtype": str(value.dtype).removeprefix("torch.")}
@@ -233,6 +235,11 @@ def load_model(path, *, device="cpu"):
     if not isinstance(net_meta, dict) or not isinstance(net_meta.get("batch_size"), int):
         raise ValueError(f"{path}: metadata 'net' must hold an integer 'batch_size'.")
     net = make_net(spec, batch_size=net_meta["batch_size"], device=str(device))
+    precision = net_meta.get("precision", "float32")
+    if precision != "float32":
+        if not hasattr(net, "precision"):
+            raise ValueError(f"{path}: this sklearn-autonet cannot run a net in {precision!r} precision.")
+        net.precision = precision
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         net.initialize()
     _check_tensors(net.module_.state_dict(), state, path)

@@ -1,0 +1,100 @@
+"""ONNX export: the graph run by onnxruntime matches predict_proba."""
+
+import builtins
+import json
+
+import numpy as np
+import pytest
+from conftest import make_signals
+
+from sklearn_autonet import AutoNetLCNClassifier
+from sklearn_autonet.export import export_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+SMALL = dict(max_candidates=1, max_epochs=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 5).astype(np.float32)
+    y = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
+    return AutoNetLCNClassifier(**SMALL).fit(X, y), X
+
+
+@pytest.fixture(scope="module")
+def signal():
+    X, y = make_signals()
+    return AutoNetLCNClassifier(**SMALL).fit(X, y), X
+
+
+def run(path, X, output="probabilities"):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run([output], {"input": X})[0]
+
+
+@pytest.mark.parametrize("model", ["tabular", "signal"])
+def test_onnx_matches_predict_proba(model, request, tmp_path):
+    clf, X = request.getfixturevalue(model)
+    path = export_onnx(clf, tmp_path / "model.onnx")
+    proba = run(path, X)
+    assert proba.shape == (len(X), len(clf.classes_))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-4, atol=1e-5)
+    # dynamic batch axis: one sample and an odd batch size
+    np.testing.assert_allclose(run(path, X[:1]), clf.predict_proba(X[:1]), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(run(path, X[:7]), clf.predict_proba(X[:7]), rtol=1e-4, atol=1e-5)
+
+
+def test_graph_layout_and_metadata(signal, tmp_path):
+    clf, _ = signal
+    model = onnx.load(export_onnx(clf, tmp_path / "model.onnx"))
+    (graph_input,) = model.graph.input
+    dims = graph_input.type.tensor_type.shape.dim
+    assert graph_input.name == "input"
+    assert dims[0].dim_param == "batch"
+    assert [d.dim_value for d in dims[1:]] == list(clf.input_shape_)
+    assert [o.name for o in model.graph.output] == ["probabilities"]
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["classes"]) == clf.classes_.tolist()
+    assert meta["input_kind"] == "signal" and json.loads(meta["input_shape"]) == [2, 32]
+
+
+def test_logits_output(tabular, tmp_path):
+    clf, X = tabular
+    logits = run(export_onnx(clf, tmp_path / "logits.onnx", output="logits"), X, "logits")
+    softmax = np.exp(logits - logits.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    np.testing.assert_allclose(softmax, clf.predict_proba(X), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="output must be one of"):
+        export_onnx(clf, tmp_path / "x.onnx", output="labels")
+
+
+def test_export_does_not_change_the_estimator(tabular, tmp_path):
+    clf, X = tabular
+    before = clf.predict_proba(X)
+    export_onnx(clf, tmp_path / "model.onnx")
+    assert str(clf.net_.device) == "cpu"
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+@pytest.mark.real_data
+def test_onnx_parity_real_ecg200(ecg200, tmp_path):
+    X_train, y_train, X_test, _ = ecg200
+    clf = AutoNetLCNClassifier(**SMALL).fit(X_train, y_train)
+    proba = run(export_onnx(clf, tmp_path / "ecg200.onnx"), X_test)
+    np.testing.assert_allclose(proba, clf.predict_proba(X_test), rtol=1e-4, atol=1e-5)
+
+
+def test_missing_onnx_names_the_extra(tabular, tmp_path, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx" or name.startswith("onnx."):
+            raise ImportError("No module named 'onnx'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    with pytest.raises(ImportError, match=r"sklearn-autonet\[onnx\]"):
+        export_onnx(tabular[0], tmp_path / "model.onnx")
