@@ -10,6 +10,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from .labels import AAMI_MAP, BEAT_SYMBOLS, class_names, map_symbols
@@ -242,8 +243,11 @@ def _match_symbols(peaks, reference, symbols, tolerance):
     return matched
 
 
-def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, annotations):
+def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, annotations, preprocess):
     """Read every record and its annotations (``annotations``: "required", "optional" or "none").
+
+    ``preprocess`` (a transformer or None) is applied to each whole record, as a
+    batch of one signal ``(1, n_leads, length)``.
 
     Returns the folder, the record names, ``{name: (record, annotation or None)}``
     and the output sampling rate (``fs``, else the records' common rate).
@@ -256,6 +260,8 @@ def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, an
     for name in names:
         base = directory / name
         record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+        if preprocess is not None:
+            record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
         ann = None
         if annotations != "none":
             try:
@@ -302,6 +308,7 @@ def load_beats(
     annotation="atr",
     sampfrom=0,
     sampto=None,
+    preprocess=None,
 ):
     """A beat data set: one window around each R peak of each record.
 
@@ -346,6 +353,11 @@ def load_beats(
         Annotation file extension.
     sampfrom, sampto : int, default=0, None
         Sample range of each record to read (at its own rate).
+    preprocess : transformer, default=None
+        Applied to each whole record (as one signal ``(1, n_leads, length)``, at
+        the record's own rate) before the windows are cut, e.g.
+        ``BandpassFilter(0.5, 40, sampling_rate=360)``: filtering whole records
+        avoids the edge effects of filtering short windows.
 
     Returns
     -------
@@ -378,7 +390,7 @@ def load_beats(
     label_map = AAMI_MAP if label_map is None else dict(label_map)
     wanted = "required" if r_peaks == "reference" else "optional"
     directory, names, loaded, out_fs = _load_records(
-        directory, records, leads, sampfrom, sampto, fs, annotation, wanted
+        directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
     n_before, n_after = int(round(before * out_fs)), int(round(after * out_fs))
 
@@ -487,6 +499,7 @@ def load_windows(
     annotation="atr",
     sampfrom=0,
     sampto=None,
+    preprocess=None,
 ):
     """A window data set: fixed-length segments of whole records.
 
@@ -516,6 +529,11 @@ def load_windows(
         Annotation file extension.
     sampfrom, sampto : int, default=0, None
         Sample range of each record to read (at its own rate).
+    preprocess : transformer, default=None
+        Applied to each whole record (as one signal ``(1, n_leads, length)``, at
+        the record's own rate) before the windows are cut, e.g.
+        ``BandpassFilter(0.5, 40, sampling_rate=360)``: filtering whole records
+        avoids the edge effects of filtering short windows.
 
     Returns
     -------
@@ -538,7 +556,7 @@ def load_windows(
         raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
     wanted = "none" if label is None else ("required" if label == "rhythm" else "optional")
     directory, names, loaded, out_fs = _load_records(
-        directory, records, leads, sampfrom, sampto, fs, annotation, wanted
+        directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
     out_length = int(round(length * out_fs))
 
