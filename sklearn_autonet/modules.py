@@ -66,10 +66,38 @@ class LCNNetwork(nn.Module):
         block = ConvBlock if spec.input_kind == "signal" else DenseBlock
         self.blocks = nn.ModuleList(block(layer, spec.activation) for layer in spec.hidden)
         self.head = nn.Linear(spec.head.in_channels, spec.head.width)
+        self.frozen = ()
 
     def layer_modules(self):
         """The trainable layers in the order of ``spec.layers`` (head last)."""
         return [*self.blocks, self.head]
+
+    def set_trainable(self, index=None):
+        """Make only layer ``index`` trainable (None: every layer).
+
+        The other layers are frozen: their parameters get ``requires_grad=False``
+        and their BatchNorm stays in eval mode (running statistics unchanged), so
+        they are a fixed function while layer ``index`` is trained.
+        """
+        layers = self.layer_modules()
+        self.frozen = () if index is None else tuple(i for i in range(len(layers)) if i != index)
+        for i, layer in enumerate(layers):
+            for p in layer.parameters():
+                p.requires_grad_(i not in self.frozen)
+        return self.train(self.training)
+
+    def train(self, mode=True):
+        super().train(mode)
+        for i in self.frozen:
+            self.layer_modules()[i].eval()
+        return self
+
+    def reset_parameters_orthogonal(self):
+        """Orthogonal initialisation of every conv / linear weight (Shin, 2021)."""
+        for layer in self.layer_modules():
+            for m in layer.modules():
+                if isinstance(m, (nn.Conv1d, nn.Linear)):
+                    nn.init.orthogonal_(m.weight)
 
     def features(self, X):
         for block in self.blocks:
@@ -83,8 +111,8 @@ class LCNNetwork(nn.Module):
 
 
 def count_parameters(module):
-    """Number of trainable parameters of a torch module."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    """Number of parameters of a torch module (frozen ones included)."""
+    return sum(p.numel() for p in module.parameters())
 
 
 def layer_parameter_counts(network):

@@ -40,6 +40,7 @@ class SearchConfig:
     patience: int = 2
     max_time: float | None = None
     scoring: object = "balanced_accuracy"
+    warm_growth: bool = False
     net_params: dict = field(default_factory=dict)
 
 
@@ -105,8 +106,17 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False):
         if spec is None:
             stop_reason = "no_room_to_grow"
             break
+        parent_state = None
+        if config.warm_growth and nets:
+            parent_state = {k: v.detach().cpu() for k, v in nets[-1][0].module_.state_dict().items()}
         net, info = train_candidate(
-            spec, train, valid, seed=seeds[depth - 1], deadline=deadline, **config.net_params
+            spec,
+            train,
+            valid,
+            seed=seeds[depth - 1],
+            deadline=deadline,
+            parent_state=parent_state,
+            **config.net_params,
         )
         score = float(scorer(net, valid[0], valid[1]))
         rows.append(_history_row(len(rows), spec, info, score, props.n_fit, config))
@@ -150,6 +160,7 @@ def _history_row(index, spec, info, score, n_fit, config):
         "n_parameters": sum(layer_parameter_count(layer) for layer in spec.layers),
         "max_ratio": max(row.ratio for row in report),
         "bound_holds": report.holds,
+        "warm_layers": info["copied_layers"],
         "epochs": info["epochs"],
         "best_epoch": info["best_epoch"],
         "validation_score": score,

@@ -12,16 +12,33 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .modules import LCNNetwork
+from .schedules import Initialization, LayerwiseSchedule
+
+PRECISIONS = ("float32", "bfloat16")
 
 
 class WeightedLossNet(NeuralNetClassifier):
-    """A skorch classifier whose loss weighs each sample.
+    """A skorch classifier whose loss weighs each sample, with optional autocast.
 
     ``X`` may be a dict ``{"X": array, "sample_weight": array}`` (skorch's way
     of passing extra per-sample data); the per-sample cross-entropy is then
     multiplied by the weights before averaging.  Plain arrays are unweighted.
     The criterion must be built with ``reduction="none"``.
+
+    ``precision="bfloat16"`` runs the forward pass under ``torch.autocast`` on
+    the net's device (mixed precision: the weights stay float32).
     """
+
+    def __init__(self, *args, precision="float32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.precision = precision
+
+    def infer(self, x, **fit_params):
+        if self.precision == "float32":
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=getattr(torch, self.precision)):
+            return super().infer(x, **fit_params).float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         losses = super().get_loss(y_pred, y_true, X=X, training=training)
@@ -52,6 +69,51 @@ class Deadline(Callback):
             raise KeyboardInterrupt
 
 
+class WholeBatchLoader:
+    """Mini-batches cut from the whole dataset by index, without per-sample collation.
+
+    A drop-in for skorch's ``iterator_train`` / ``iterator_valid``: it indexes
+    the skorch ``Dataset`` with one index array per batch, so arrays (or
+    tensors already on the device) are sliced once per batch.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.drop_last = drop_last
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order = order.numpy()
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            yield self.dataset[order[start : start + self.batch_size]]
+
+
+def to_device_once(data, device, max_fraction=0.5):
+    """Put arrays (or a dict of arrays) on ``device`` as tensors, once per candidate.
+
+    On CUDA the data is moved only when it takes less than ``max_fraction`` of
+    the free device memory; otherwise it stays in host memory and skorch moves
+    each batch.  On CPU the arrays become tensors sharing their memory.
+    """
+    arrays = data.values() if isinstance(data, dict) else [data]
+    if torch.device(device).type == "cuda":
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        if sum(a.nbytes for a in arrays) > max_fraction * free:
+            return data
+    else:
+        device = "cpu"
+    move = lambda a: torch.as_tensor(a).to(device)  # noqa: E731
+    return {k: move(v) for k, v in data.items()} if isinstance(data, dict) else move(data)
+
+
 def weighted_input(X, sample_weight):
     """The dict input :class:`WeightedLossNet` reads its weights from."""
     return {"X": X, "sample_weight": sample_weight.astype(np.float32)}
@@ -74,6 +136,11 @@ def make_net(
     seed=0,
     deadline=None,
     n_train=None,
+    schedule="end_to_end",
+    epochs_per_block=1,
+    weight_init="default",
+    parent_state=None,
+    precision="float32",
     verbose=0,
 ):
     """A skorch net that trains ``LCNNetwork(spec)``.
@@ -87,8 +154,21 @@ def make_net(
     n_train : int
         Training samples; BatchNorm cannot take a last batch of one sample, so
         a trailing partial batch is dropped when there is more than one batch.
+    schedule : {"end_to_end", "layerwise"}
+        See :mod:`sklearn_autonet.schedules`.  Under "layerwise" early stopping
+        waits at least one full sweep over the layers.
+    weight_init, parent_state
+        See :class:`~sklearn_autonet.schedules.Initialization`.
+    precision : {"float32", "bfloat16"}
+        Autocast dtype of the forward pass.
     """
-    callbacks = [("deadline", Deadline(deadline))]
+    callbacks = [
+        ("deadline", Deadline(deadline)),
+        ("initialization", Initialization(weight_init, parent_state)),
+    ]
+    if schedule == "layerwise":
+        callbacks.append(("layerwise", LayerwiseSchedule(epochs_per_block)))
+        epoch_patience = max(epoch_patience, len(spec.layers) * epochs_per_block)
     if valid is not None:
         callbacks.append(
             ("early_stopping", EarlyStopping(monitor="valid_loss", patience=epoch_patience, load_best=True))
@@ -103,6 +183,8 @@ def make_net(
         lr=learning_rate,
         max_epochs=max_epochs,
         batch_size=batch_size,
+        iterator_train=WholeBatchLoader,
+        iterator_valid=WholeBatchLoader,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
         iterator_train__drop_last=bool(n_train is not None and n_train > batch_size),
@@ -111,6 +193,7 @@ def make_net(
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
         device=device,
+        precision=precision,
         verbose=verbose,
     )
 
@@ -134,11 +217,14 @@ def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
         ``seconds``, ``deadline_reached``.
     """
     X, y, w = train
-    valid_data = None if valid is None else (weighted_input(valid[0], valid[2]), valid[1])
+    device = net_params.get("device", "cpu")
+    valid_data = None
+    if valid is not None:
+        valid_data = (to_device_once(weighted_input(valid[0], valid[2]), device), to_device_once(valid[1], device))
     start = time.monotonic()
     net = make_net(spec, valid=valid_data, seed=seed, n_train=len(y), **net_params)
     torch.manual_seed(int(seed))
-    net.fit(weighted_input(X, w), y)
+    net.fit(to_device_once(weighted_input(X, w), device), to_device_once(y, device))
     seconds = time.monotonic() - start
     history = net.history
     if valid is not None:
@@ -151,6 +237,7 @@ def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
         "best_epoch": best_epoch,
         "seconds": seconds,
         "deadline_reached": dict(net.callbacks_)["deadline"].reached,
+        "copied_layers": dict(net.callbacks_)["initialization"].copied_layers,
         "final_train_loss": float(history[-1, "train_loss"]),
     }
     return net, info
