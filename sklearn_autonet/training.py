@@ -232,12 +232,29 @@ def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
         best_epoch = int(np.argmin(losses)) + 1
     else:
         best_epoch = len(history)
+    callbacks = dict(net.callbacks_)
     info = {
         "epochs": len(history),
         "best_epoch": best_epoch,
         "seconds": seconds,
-        "deadline_reached": dict(net.callbacks_)["deadline"].reached,
-        "copied_layers": dict(net.callbacks_)["initialization"].copied_layers,
+        "deadline_reached": callbacks["deadline"].reached,
+        "copied_layers": callbacks["initialization"].copied_layers,
         "final_train_loss": float(history[-1, "train_loss"]),
     }
+    release_training_state(net)
     return net, info
+
+
+def release_training_state(net):
+    """Drop what only training needed, so a fitted net holds weights, not data.
+
+    The validation data kept by the train split, early stopping's copy of the
+    best weights, a warm-growth parent's weights and the optimizer's moments
+    are released; the module, the history and the predict path are untouched.
+    """
+    net.train_split = None
+    callbacks = dict(net.callbacks_)
+    if "early_stopping" in callbacks:
+        callbacks["early_stopping"].best_model_weights_ = None
+    callbacks["initialization"].parent_state = None
+    net.optimizer_.state.clear()
