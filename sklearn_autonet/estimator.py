@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import time
 from numbers import Integral, Real
@@ -20,6 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .architecture import ACTIVATIONS, Architecture
 from .bound import COUNTING_RULES, convexity_report
 from .hyperparameters import DataProperties
+from .input_checks import check_labels, check_not_ragged
 from .modules import count_parameters, layer_parameter_counts
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .search import SearchConfig, run_search
@@ -115,6 +117,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar over the candidates; 2 also
         prints every candidate's epoch table.
+    checkpoint_dir : str or path, default=None
+        Save every finished candidate (weights, spec, history row) in this
+        folder; a ``fit`` with the same data and arguments (an int
+        ``random_state`` included) reuses them instead of training them again,
+        so a search killed midway resumes where it stopped.  See
+        ``docs/errors.md``.
 
     Attributes
     ----------
@@ -139,12 +147,15 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``n_parameters``, ``max_ratio`` (largest ``P_l / N_eq``),
         ``bound_holds``, ``warm_layers`` (layers copied from the parent under
         ``warm_growth``), ``epochs``, ``best_epoch``, ``validation_score``,
-        ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`) and
-        ``selected``.  ``pandas.DataFrame(search_history_)`` gives a table, as
-        with ``cv_results_``.
+        ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`),
+        ``selected``, ``batch_size`` (after out-of-memory retries),
+        ``status`` ("ok" or "failed"), ``error`` (why it failed, else "") and
+        ``from_checkpoint``.  ``pandas.DataFrame(search_history_)`` gives a
+        table, as with ``cv_results_``.
     stop_reason_ : str
         Why the search stopped: "patience", "no_room_to_grow",
-        "max_candidates" or "max_time".
+        "max_candidates", "max_time" or "interrupted" (Ctrl-C; the best
+        finished candidate is kept, and ``refit`` is skipped).
     n_parameters_ : int
         Trainable parameters of the selected network.
     n_fit_ : int
@@ -196,6 +207,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "device": [str, HasMethods(["__str__"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "checkpoint_dir": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -228,6 +240,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose=0,
+        checkpoint_dir=None,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -256,6 +269,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -280,11 +294,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         start = time.monotonic()
+        check_not_ragged(X)
         X, y = validate_data(
             self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
         )
         self.input_kind_, X = self._layout(X)
         self.input_shape_ = tuple(X.shape[1:])
+        check_labels(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -332,9 +348,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             warm_growth=self.warm_growth,
             net_params=net_params,
         )
-        result = run_search(props, train, valid, config, random_state=seed, progress=self.verbose >= 1)
+        result = run_search(
+            props, train, valid, config, random_state=seed, progress=self.verbose >= 1,
+            checkpoint_dir=self.checkpoint_dir,
+        )
         net, n_fit = result.net, props.n_fit
-        if self.refit:
+        if self.refit and result.stop_reason != "interrupted":
             everything = (X, y_enc, weights / weights.mean())
             refit_params = {**net_params, "max_epochs": result.info["best_epoch"]}
             net, _ = train_candidate(result.spec, everything, None, seed=seed, **refit_params)
@@ -407,6 +426,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
     def _transform_input(self, X):
+        check_not_ragged(X)
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.input_shape_:
             raise ValueError(

@@ -19,6 +19,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..input_checks import check_not_ragged
+
 
 def check_signals(X, name="X"):
     """Validate a batch of signals: finite floats, 2-D ``(n, T)`` or 3-D ``(n, leads, T)``.
@@ -26,6 +28,7 @@ def check_signals(X, name="X"):
     Returns a float64 or float32 array (float32 kept, anything else as float64),
     possibly the caller's own array: callers must not write into it.
     """
+    check_not_ragged(X, name)
     X = check_array(
         X,
         allow_nd=True,

@@ -102,7 +102,8 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
     -------
     record : :class:`~sklearn.utils.Bunch`
         ``signal`` (n_leads, length) float64 in physical units (mV for
-        MIT-BIH), ``fs``, ``lead_names``, ``units``, ``name``, ``sampfrom``.
+        MIT-BIH), ``fs``, ``lead_names``, ``units``, ``name``, ``sampfrom``,
+        ``record_length`` (samples in the whole record, from its header).
 
     Raises
     ------
@@ -151,6 +152,7 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
         units=tuple(record.units),
         name=base.name,
         sampfrom=int(sampfrom),
+        record_length=None if length is None else int(length),
     )
 
 
@@ -187,6 +189,34 @@ def read_annotation(path, extension="atr"):
         raise ValueError(
             f"cannot read the wfdb annotation file {annotation_file}: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def check_annotation_fits(annotation, record_length, annotation_file):
+    """Raise a ``ValueError`` when an annotation file cannot belong to its record.
+
+    An annotation file copied from another record usually has annotations past
+    the end of this record (MIT-BIH annotation files do not store the record's
+    name, so the positions are what can be checked).
+
+    Parameters
+    ----------
+    annotation : wfdb.Annotation
+        The annotations read with :func:`read_annotation`.
+    record_length : int or None
+        Samples in the record, from its header (None: not checked).
+    annotation_file : path-like
+        Named in the message.
+    """
+    samples = np.asarray(annotation.sample, dtype=np.int64)
+    if record_length is None or len(samples) == 0:
+        return
+    outside = np.flatnonzero((samples < 0) | (samples >= record_length))
+    if len(outside):
+        raise ValueError(
+            f"the annotation file {annotation_file} does not match its record: {len(outside)} of its "
+            f"{len(samples)} annotations lie outside the record's {record_length} samples (first at "
+            f"sample {samples[outside[0]]}); is it the annotation file of another record?"
+        )
 
 
 def detect_r_peaks(signal, fs, method="xqrs"):
@@ -269,6 +299,8 @@ def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, an
             except FileNotFoundError:
                 if annotations == "required":
                     raise
+            if ann is not None:
+                check_annotation_fits(ann, record.record_length, _sibling(base, extension))
         loaded[name] = (record, ann)
     if fs is not None:
         return directory, names, loaded, float(fs)

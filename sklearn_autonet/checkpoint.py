@@ -1,0 +1,198 @@
+"""Checkpoints of the AutoNet search: every finished candidate on disk, for resuming.
+
+With ``checkpoint_dir`` set, the search writes one pair of files per finished
+candidate into ``checkpoint_dir/<fingerprint>/``:
+
+* ``candidate-NNN.pt``: the trained weights, a ``state_dict`` written with
+  :func:`torch.save` and read back with ``torch.load(weights_only=True)``
+  (no pickled code is ever executed);
+* ``candidate-NNN.json``: the spec, the training summary, the validation
+  score, the status (``"ok"``/``"failed"``) and the SHA-256 of the weights file.
+
+The fingerprint hashes the training and validation data, the search
+configuration and the seed, so a checkpoint is only reused by a search with the
+same data and the same arguments.  Every file is written atomically (a
+temporary file in the same folder, flushed and ``fsync``-ed, then
+:func:`os.replace`), and the weights are written before the JSON file that
+refers to them: a search killed at any point leaves either a complete
+candidate or none.  A JSON file that is unreadable, or whose weights file is
+missing or does not match its checksum, is ignored with a warning (the
+candidate is trained again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .architecture import NetworkSpec
+
+#: Bumped when the layout of the checkpoint files changes.
+CHECKPOINT_FORMAT = 1
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` so that no reader ever sees a partial file.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; its folder must exist.
+    data : bytes
+        The whole content.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable (not possible on every platform)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _hash_value(digest, value):
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        digest.update(f"array {array.dtype.str} {array.shape}".encode())
+        digest.update(array.tobytes())
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            digest.update(f"key {key}".encode())
+            _hash_value(digest, value[key])
+    elif isinstance(value, (tuple, list)):
+        digest.update(f"seq {len(value)}".encode())
+        for item in value:
+            _hash_value(digest, item)
+    else:
+        digest.update(f"value {_describe(value)}".encode())
+
+
+def _describe(value):
+    """A stable text for a configuration value (callables by their qualified name)."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return repr(value)
+
+
+def search_fingerprint(props, train, valid, config, random_state):
+    """A hex digest that identifies one search: data, configuration and seed.
+
+    Parameters
+    ----------
+    props : DataProperties
+    train, valid : tuple of arrays
+    config : SearchConfig
+    random_state : int
+
+    Returns
+    -------
+    fingerprint : str
+        64 hex digits.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"autonet-checkpoint {CHECKPOINT_FORMAT} {__version__}".encode())
+    _hash_value(digest, repr(props))
+    _hash_value(digest, list(train))
+    _hash_value(digest, list(valid))
+    settings = {k: v for k, v in vars(config).items() if k != "net_params"}
+    settings["net_params"] = {k: v for k, v in config.net_params.items() if k != "verbose"}
+    _hash_value(digest, settings)
+    _hash_value(digest, int(random_state))
+    return digest.hexdigest()
+
+
+class CheckpointStore:
+    """The checkpoint files of one search (one fingerprint).
+
+    Parameters
+    ----------
+    directory : path-like
+        The user's ``checkpoint_dir``; created when missing.
+    fingerprint : str
+        From :func:`search_fingerprint`; the files go in a sub-folder named
+        after its first 16 hex digits.
+    """
+
+    def __init__(self, directory, fingerprint):
+        self.fingerprint = fingerprint
+        self.folder = Path(directory) / f"search-{fingerprint[:16]}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _paths(self, index):
+        stem = self.folder / f"candidate-{index:03d}"
+        return stem.with_suffix(".json"), stem.with_suffix(".pt")
+
+    def save(self, index, record, state_dict=None):
+        """Persist candidate ``index``: its weights (if any), then its JSON record.
+
+        Parameters
+        ----------
+        index : int
+            Position of the candidate in the search.
+        record : dict
+            JSON-friendly values (``spec`` may be a :class:`NetworkSpec`).
+        state_dict : dict of tensors, default=None
+            The trained weights; None for a failed candidate.
+        """
+        json_path, weights_path = self._paths(index)
+        record = dict(record, fingerprint=self.fingerprint, index=index, format=CHECKPOINT_FORMAT)
+        if isinstance(record.get("spec"), NetworkSpec):
+            record["spec"] = record["spec"].to_dict()
+        record["weights_sha256"] = None
+        if state_dict is not None:
+            buffer = io.BytesIO()
+            torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buffer)
+            payload = buffer.getvalue()
+            atomic_write(weights_path, payload)
+            record["weights_sha256"] = hashlib.sha256(payload).hexdigest()
+        atomic_write(json_path, json.dumps(record, indent=1, allow_nan=True).encode())
+
+    def load(self, index):
+        """Candidate ``index`` as ``(record, state_dict or None)``, or None when absent or unusable."""
+        json_path, weights_path = self._paths(index)
+        if not json_path.is_file():
+            return None
+        try:
+            record = json.loads(json_path.read_text())
+            if record.get("fingerprint") != self.fingerprint or record.get("index") != index:
+                raise ValueError("it belongs to another search")
+            record["spec"] = NetworkSpec.from_dict(record["spec"])
+            state = None
+            if record.get("weights_sha256") is not None:
+                payload = weights_path.read_bytes()
+                if hashlib.sha256(payload).hexdigest() != record["weights_sha256"]:
+                    raise ValueError(f"{weights_path.name} does not match its checksum")
+                state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+        except Exception as exc:  # a damaged checkpoint costs a retraining, never the search
+            warnings.warn(
+                f"ignoring the checkpoint {json_path} ({type(exc).__name__}: {exc}); "
+                "the candidate is trained again.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return None
+        return record, state

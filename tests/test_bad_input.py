@@ -1,0 +1,312 @@
+"""The bad-input table: every case raises a clear ValueError/TypeError from our code, or works.
+
+Each case builds its inputs, calls one public entry point (``fit``,
+``predict``, ``predict_proba``, a transformer, a wfdb reader) and checks the
+exception type and a message that names the problem; cases marked ``None``
+must work (a documented fallback or a supported input).  Every array passed in
+is compared with a copy afterwards: nothing may modify the caller's data.
+docs/errors.md lists the same table.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_autonet import AutoNetLCNClassifier
+from sklearn_autonet.ecg import BandpassFilter, Resampler, SignalStandardizer
+
+FAST = dict(max_candidates=1, max_epochs=2, random_state=0)
+RNG = np.random.RandomState(0)
+TAB_X = RNG.randn(60, 5)
+TAB_Y = np.arange(60) % 3
+SIG_X = RNG.randn(60, 2, 32).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A tabular and a two-lead signal model, fitted once for the predict cases."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "tabular": AutoNetLCNClassifier(**FAST).fit(TAB_X, TAB_Y),
+            "signal": AutoNetLCNClassifier(**FAST).fit(SIG_X, TAB_Y),
+        }
+
+
+def fit(X, y, **kwargs):
+    return AutoNetLCNClassifier(**FAST).fit(X, y, **kwargs)
+
+
+def with_nan(X):
+    X = np.array(X, dtype=np.float64)
+    X.flat[7] = np.nan
+    return X
+
+
+def with_inf(X):
+    X = np.array(X, dtype=np.float64)
+    X.flat[3] = np.inf
+    return X
+
+
+def readonly_memmap(tmp_path, X):
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    return np.load(path, mmap_mode="r")
+
+
+def predict_on(kind, method):
+    return lambda models, X: getattr(models[kind], method)(X)
+
+
+def fit_case(X, y, error=None, match=None, **kwargs):
+    """A ``fit`` case: inputs ``(X, y)``; ``check`` runs on the fitted model when it works."""
+    return dict(call=lambda models, X, y: fit(X, y, **kwargs), args=(X, y), error=error, match=match)
+
+
+def one_arg(call, X, error=None, match=None):
+    return dict(call=call, args=(X,), error=error, match=match)
+
+
+def transformer(cls, **params):
+    return lambda models, X: cls(**params).fit_transform(X)
+
+
+RAGGED = [list(r) for r in TAB_X[:20, :5]] + [list(TAB_X[20, :4])]
+CASES = {
+    # ---------------------------------------------------------------- fit
+    "fit-nan-X": fit_case(with_nan(TAB_X), TAB_Y, ValueError, "Input X contains NaN"),
+    "fit-inf-X": fit_case(with_inf(TAB_X), TAB_Y, ValueError, "Input X contains infinity"),
+    "fit-nan-y": fit_case(TAB_X, np.where(TAB_Y == 0, np.nan, TAB_Y), ValueError, "Input y contains NaN"),
+    "fit-empty": fit_case(np.zeros((0, 5)), np.zeros(0), ValueError, "0 sample"),
+    "fit-one-sample": fit_case(TAB_X[:1], TAB_Y[:1], ValueError, "1 sample.*minimum of 2"),
+    "fit-one-class": fit_case(TAB_X, np.zeros(60, dtype=int), ValueError, "at least 2 classes; y has only 1"),
+    "fit-single-member-class (fallback)": fit_case(TAB_X, np.r_[np.arange(59) % 2, 7]),
+    "fit-too-few-samples": fit_case(
+        RNG.randn(20, 500), np.arange(20) % 2, ValueError, r"needs at least \d+ training samples"
+    ),
+    "fit-too-few-for-validation-split": fit_case(
+        TAB_X[:3], [0, 1, 2], ValueError, "Too few samples .* for a validation split"
+    ),
+    "fit-string-labels": fit_case(TAB_X, np.array(["N", "S", "V"])[TAB_Y]),
+    "fit-object-labels": fit_case(TAB_X, np.array(["N", "S", "V"], dtype=object)[TAB_Y]),
+    "fit-boolean-labels": fit_case(TAB_X, TAB_Y == 0),
+    "fit-mixed-label-types": fit_case(
+        TAB_X, np.array([1, "a", "b"] * 20, dtype=object), ValueError, "y mixes label types"
+    ),
+    "fit-missing-labels": fit_case(TAB_X, np.array(["a", None, "b"] * 20, dtype=object), ValueError, "missing label"),
+    "fit-continuous-labels": fit_case(TAB_X, RNG.randn(60), ValueError, "Unknown label type: continuous"),
+    "fit-2d-labels": fit_case(TAB_X, np.c_[TAB_Y, TAB_Y], ValueError, "y should be a 1d array"),
+    "fit-label-length": fit_case(TAB_X, TAB_Y[:50], ValueError, "inconsistent numbers of samples"),
+    "fit-int-X": fit_case(RNG.randint(-5, 5, size=(60, 5)), TAB_Y),
+    "fit-bool-X": fit_case(RNG.rand(60, 5) > 0.5, TAB_Y),
+    "fit-float64-X": fit_case(TAB_X.astype(np.float64), TAB_Y),
+    "fit-string-X": fit_case(np.array([["a", "b"]] * 60), TAB_Y, ValueError, "could not convert string to float"),
+    "fit-complex-X": fit_case(TAB_X + 1j, TAB_Y, ValueError, "Complex data not supported"),
+    "fit-1d-X": fit_case(TAB_X[:, 0], TAB_Y, ValueError, "Expected 2D array"),
+    "fit-4d-X": fit_case(RNG.randn(60, 2, 4, 8), TAB_Y, ValueError, "must be 2-D .* or 3-D .* 4 dimensions"),
+    "fit-ragged-list": fit_case(RAGGED, [0, 1] * 10 + [0], ValueError, "ragged sequence"),
+    "fit-signal-length-1": fit_case(RNG.randn(60, 2, 1), TAB_Y, ValueError, "length >= 2"),
+    "fit-tabular-kind-3d": dict(
+        call=lambda models, X, y: AutoNetLCNClassifier(input_kind="tabular", **FAST).fit(X, y),
+        args=(SIG_X, TAB_Y), error=ValueError, match="input_kind='tabular' needs 2-D X",
+    ),
+    "fit-negative-weight": dict(
+        call=lambda models, X, y, w: fit(X, y, sample_weight=w),
+        args=(TAB_X, TAB_Y, -np.ones(60)), error=ValueError, match="Negative values in data passed to `sample_weight`",
+    ),
+    "fit-nan-weight": dict(
+        call=lambda models, X, y, w: fit(X, y, sample_weight=w),
+        args=(TAB_X, TAB_Y, np.full(60, np.nan)), error=ValueError, match="sample_weight contains NaN",
+    ),
+    "fit-groups-length": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, TAB_Y, np.arange(10)), error=ValueError, match="groups has shape",
+    ),
+    "fit-sparse-X": dict(
+        call=lambda models, X, y: fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
+        args=(TAB_X, TAB_Y), error=TypeError, match="dense data is required",
+    ),
+    # ------------------------------------------------------------ predict
+    "predict-nan": one_arg(predict_on("tabular", "predict"), with_nan(TAB_X[:5]), ValueError, "Input X contains NaN"),
+    "predict_proba-inf": one_arg(
+        predict_on("tabular", "predict_proba"), with_inf(TAB_X[:5]), ValueError, "Input X contains infinity"
+    ),
+    "predict-empty": one_arg(predict_on("tabular", "predict"), np.zeros((0, 5)), ValueError, "0 sample"),
+    "predict-wrong-features": one_arg(
+        predict_on("tabular", "predict"), TAB_X[:5, :4], ValueError, "X has 4 features.*expecting 5"
+    ),
+    "predict-wrong-leads": one_arg(
+        predict_on("signal", "predict"), SIG_X[:5, :1], ValueError, "1 lead.*fitted on 2 lead"
+    ),
+    "predict_proba-wrong-length": one_arg(
+        predict_on("signal", "predict_proba"), SIG_X[:5, :, :16], ValueError, "length 16.*length 32"
+    ),
+    "predict-2d-for-2-leads": one_arg(
+        predict_on("signal", "predict"), SIG_X[:5, 0], ValueError, "X has 32 features.*expecting 2"
+    ),
+    "predict-4d": one_arg(
+        predict_on("signal", "predict"), SIG_X[:5, :, None], ValueError, r"layout seen in fit.*\(5, 2, 1, 32\)"
+    ),
+    "predict-ragged-list": one_arg(predict_on("tabular", "predict"), RAGGED, ValueError, "ragged sequence"),
+    "predict-one-sample": one_arg(predict_on("tabular", "predict_proba"), TAB_X[:1]),
+    "predict-int-X": one_arg(predict_on("tabular", "predict"), RNG.randint(-3, 3, size=(5, 5))),
+    "predict-float32-signal": one_arg(predict_on("signal", "predict_proba"), SIG_X[:5]),
+    # -------------------------------------------------------- transformers
+    "filter-nan": one_arg(transformer(BandpassFilter), with_nan(RNG.randn(3, 1, 720)), ValueError, "contains NaN"),
+    "filter-inf": one_arg(transformer(BandpassFilter), with_inf(RNG.randn(3, 720)), ValueError, "contains infinity"),
+    "filter-empty": one_arg(transformer(BandpassFilter), np.zeros((0, 720)), ValueError, "0 sample"),
+    "filter-too-short": one_arg(transformer(BandpassFilter), RNG.randn(3, 1, 20), ValueError, "too short"),
+    "filter-4d": one_arg(transformer(BandpassFilter), RNG.randn(2, 1, 1, 720), ValueError, "4 dimension"),
+    "filter-1d": one_arg(transformer(BandpassFilter), RNG.randn(720), ValueError, "1 dimension"),
+    "standardizer-ragged-list": one_arg(
+        transformer(SignalStandardizer), [[1.0, 2.0, 3.0], [1.0, 2.0]], ValueError, "ragged sequence"
+    ),
+    "standardizer-string": one_arg(
+        transformer(SignalStandardizer), np.array([["a", "b"]]), ValueError, "could not convert"
+    ),
+    "resampler-int-input": one_arg(transformer(Resampler, sampling_rate=360, target_rate=180), RNG.randint(0, 9, (2, 360))),
+    "standardizer-float32": one_arg(transformer(SignalStandardizer), SIG_X[:4]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_case(name, fitted):
+    case = CASES[name]
+    args = case["args"]
+    copies = [np.array(a, dtype=object) if isinstance(a, list) else np.copy(a) for a in args]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if case["error"] is None:
+            case["call"](fitted, *args)
+        else:
+            with pytest.raises(case["error"], match=case["match"]) as info:
+                case["call"](fitted, *args)
+            assert type(info.value).__module__.split(".")[0] not in ("torch", "skorch")
+    for original, copy in zip(args, copies):
+        if isinstance(original, list):
+            assert original == copy.tolist()
+        else:
+            np.testing.assert_array_equal(np.asarray(original), copy)
+
+
+def test_single_member_class_trains_on_its_one_sample():
+    """The documented fallback: a class with one sample keeps it on the training side."""
+    y = np.r_[np.arange(59) % 2, 7]
+    clf = fit(TAB_X, y)
+    assert 7 in clf.classes_ and clf.predict_proba(TAB_X).shape == (60, 3)
+
+
+def test_too_few_samples_says_how_many(fitted):
+    with pytest.raises(ValueError) as info:
+        fit(RNG.randn(20, 500), np.arange(20) % 2)
+    message = str(info.value)
+    assert "N_fit=16" in message and "needs at least 502 training samples" in message
+
+
+def test_labels_come_back_in_their_own_type(fitted):
+    for y in (np.array(["N", "S", "V"])[TAB_Y], TAB_Y == 0, TAB_Y.astype(np.int8) - 1):
+        predicted = fit(TAB_X, y).predict(TAB_X[:5])
+        assert predicted.dtype == y.dtype and set(predicted) <= set(y)
+
+
+def test_pandas_input_and_feature_names():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(TAB_X, columns=[f"f{i}" for i in range(5)])
+    before = frame.copy()
+    clf = fit(frame, pd.Series(np.array(["a", "b", "c"])[TAB_Y]))
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert clf.predict(frame.iloc[:3]).shape == (3,)
+    pd.testing.assert_frame_equal(frame, before)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"f0": "other"}).iloc[:3])
+
+
+def test_readonly_memmap_input(tmp_path, fitted):
+    X = readonly_memmap(tmp_path, TAB_X)
+    assert not X.flags.writeable
+    clf = fit(X, TAB_Y)
+    np.testing.assert_array_equal(clf.predict(X), fitted["tabular"].predict(TAB_X))
+    signals = readonly_memmap(tmp_path, SIG_X)
+    out = BandpassFilter(low=1, high=20, sampling_rate=100).fit_transform(signals)
+    assert out is not signals and np.array_equal(signals, SIG_X)
+
+
+# ------------------------------------------------------------ wfdb readers
+@pytest.fixture
+def record_dir(tmp_path):
+    """A synthetic 10 s single-lead wfdb record ``rec`` with beat annotations."""
+    wfdb = pytest.importorskip("wfdb")
+    t = np.arange(3600) / 360
+    signal = (np.mod(t, 0.8) < 0.03).astype(float) + 0.05 * np.sin(2 * np.pi * t)
+    wfdb.wrsamp("rec", fs=360, units=["mV"], sig_name=["MLII"], p_signal=signal[:, None], fmt=["212"],
+                write_dir=str(tmp_path))
+    peaks = np.arange(100, 3500, 288)
+    wfdb.wrann("rec", "atr", peaks, ["N"] * len(peaks), write_dir=str(tmp_path))
+    return tmp_path
+
+
+def _read(record_dir, **kwargs):
+    from sklearn_autonet.ecg import load_beats
+
+    return load_beats(record_dir, ["rec"], **kwargs)
+
+
+def test_reader_reads_the_synthetic_record(record_dir):
+    beats = _read(record_dir)
+    assert beats.X.shape[1:] == (1, 252) and set(beats.y) == {"N"}
+
+
+def _corrupt_header(d):
+    (d / "rec.hea").write_text("this is not a wfdb header\n")
+
+
+def _truncate_dat(d):
+    data = (d / "rec.dat").read_bytes()
+    (d / "rec.dat").write_bytes(data[: len(data) // 3])
+
+
+def _foreign_annotation(d):
+    import wfdb
+
+    wfdb.wrann("rec", "atr", np.array([500, 9000, 20000]), ["N"] * 3, write_dir=str(d))
+
+
+def _header_without_signals(d):
+    (d / "rec.hea").write_text("rec 0 360 3600\n")
+
+
+def _remove_dat(d):
+    (d / "rec.dat").unlink()
+
+
+READER_CASES = {
+    "wfdb-corrupt-header": (_corrupt_header, {}, ValueError, "cannot read the wfdb header .*rec.hea"),
+    "wfdb-header-without-signals": (_header_without_signals, {}, ValueError, "declares no signals"),
+    "wfdb-truncated-dat": (_truncate_dat, {}, ValueError, "cannot read the signal file .*rec.dat.*shorter"),
+    "wfdb-missing-dat": (_remove_dat, {}, FileNotFoundError, "signal file .*rec.dat"),
+    "wfdb-annotation-of-another-record": (
+        _foreign_annotation, {}, ValueError, "rec.atr does not match its record.*another record"
+    ),
+    "wfdb-unknown-lead": (None, {"leads": "V5"}, ValueError, "no lead 'V5'"),
+    "wfdb-range-outside-record": (None, {"sampfrom": 0, "sampto": 99999}, ValueError, "not inside the record"),
+}
+
+
+@pytest.mark.parametrize("name", list(READER_CASES))
+def test_bad_wfdb_input(name, record_dir):
+    damage, kwargs, error, match = READER_CASES[name]
+    if damage is not None:
+        damage(record_dir)
+    with pytest.raises(error, match=match):
+        _read(record_dir, **kwargs)
+
+
+def test_missing_record_directory(tmp_path):
+    from sklearn_autonet.ecg import load_beats
+
+    with pytest.raises(FileNotFoundError, match="directory not found"):
+        load_beats(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="no wfdb records"):
+        load_beats(tmp_path)
