@@ -72,12 +72,18 @@ class NetworkSpec:
         Hidden blocks followed by the head (always last).
     activation : str
         One of ``ACTIVATIONS``.
+    n_side : int, default=0
+        Side features (signal input only): each sample is then one flat row of
+        ``prod(input_shape)`` signal values followed by ``n_side`` tabular
+        values, which join the pooled conv features at the head's input
+        (the head's ``in_channels`` counts them).
     """
 
     input_kind: str
     input_shape: tuple
     layers: tuple
     activation: str = "leaky_relu"
+    n_side: int = 0
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -116,11 +122,16 @@ class NetworkSpec:
             else:
                 parts.append(f"head {layer.width}")
         shape = "x".join(str(s) for s in self.input_shape)
+        if self.n_side:
+            shape += f"+{self.n_side} side"
         return f"{self.input_kind}({shape}) {self.activation}: " + " -> ".join(parts)
 
     def to_dict(self):
+        """The spec as plain JSON-friendly values (``n_side`` only when non-zero)."""
         d = asdict(self)
         d.pop("extra")
+        if not d["n_side"]:
+            d.pop("n_side")  # files of models without side features stay as before
         return d
 
     @classmethod
@@ -131,7 +142,8 @@ class NetworkSpec:
         ----------
         data : dict
             ``input_kind``, ``input_shape``, ``layers`` (a list of dicts with the
-            fields of :class:`LayerSpec`) and ``activation``.
+            fields of :class:`LayerSpec`), ``activation`` and optionally
+            ``n_side`` (0 when absent, as in files written before it existed).
 
         Returns
         -------
@@ -151,7 +163,7 @@ class NetworkSpec:
         if not isinstance(data, dict):
             raise ValueError(f"a network spec must be a dict, got {type(data).__name__}.")
         expected = {"input_kind", "input_shape", "layers", "activation"}
-        missing, unknown = expected - set(data), set(data) - expected
+        missing, unknown = expected - set(data), set(data) - expected - {"n_side"}
         if missing or unknown:
             raise ValueError(
                 f"network spec: missing key(s) {sorted(missing)}, unknown key(s) {sorted(unknown)}."
@@ -177,11 +189,15 @@ class NetworkSpec:
             isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
         ):
             raise ValueError(f"network spec: 'input_shape' must be a list of positive ints, got {shape!r}.")
+        n_side = data.get("n_side", 0)
+        if not isinstance(n_side, int) or isinstance(n_side, bool) or n_side < 0:
+            raise ValueError(f"network spec: 'n_side' must be a non-negative int, got {n_side!r}.")
         return cls(
             input_kind=str(data["input_kind"]),
             input_shape=tuple(shape),
             layers=tuple(built),
             activation=str(data["activation"]),
+            n_side=n_side,
         )
 
 

@@ -48,6 +48,18 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     sampling_rate : float, default=None
         Sampling rate of signal input in Hz.  When given, the first kernel
         spans about 0.1 s (the scale of a QRS complex).
+    signal_shape : tuple of int (leads, length), default=None
+        Signal plus side features in one 2-D array.  When given, each row of
+        2-D ``X`` holds ``leads * length`` signal values (lead after lead, as
+        ``signals.reshape(n, -1)`` lays them out) followed by ``F >= 0``
+        tabular side features (for ECG beats, RR-interval features), so that
+        both flow through Pipelines and ``cross_val_score`` as one array.
+        The signal goes through the conv blocks; the side features join the
+        pooled conv features at the head's input (the bound counts them in
+        the head's ``P_l``).  They are standardised inside the network by a
+        parameter-free batch norm, so no scaler is needed for them; a scaler
+        in the pipeline would also rescale the signal columns one by one.
+        None: 2-D ``X`` is tabular (or a single-lead signal, see ``input_kind``).
     kernel_size : int, default=None
         Kernel size of every conv block.  None: from ``sampling_rate`` for the
         first block (7 without it), 5 for the later ones.
@@ -137,6 +149,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         How ``X`` was read.
     input_shape_ : tuple of int
         ``(n_features,)`` or ``(leads, length)``.
+    n_side_features_ : int
+        Side features after the signal columns (``signal_shape``); 0 otherwise.
     architecture_ : Architecture
         The selected network; ``print(clf.architecture_)`` shows a table.
     convexity_report_ : ConvexityReport
@@ -182,6 +196,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "input_kind": [StrOptions({"auto", "tabular", "signal"})],
         "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "signal_shape": [tuple, list, None],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_width": [Interval(Integral, 1, None, closed="left")],
         "rho": [Interval(Real, 0, None, closed="neither")],
@@ -215,6 +230,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         *,
         input_kind="auto",
         sampling_rate=None,
+        signal_shape=None,
         kernel_size=None,
         max_width=64,
         rho=1.0,
@@ -244,6 +260,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
+        self.signal_shape = signal_shape
         self.kernel_size = kernel_size
         self.max_width = max_width
         self.rho = rho
@@ -299,7 +316,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
         )
         self.input_kind_, X = self._layout(X)
-        self.input_shape_ = tuple(X.shape[1:])
+        self.input_shape_, self.n_side_features_ = self._signal_and_side(X)
         check_labels(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -321,6 +338,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             input_shape=self.input_shape_,
             n_classes=len(self.classes_),
             sampling_rate=self.sampling_rate if self.input_kind_ == "signal" else None,
+            n_side=self.n_side_features_,
         )
         net_params = {
             "max_epochs": self.max_epochs,
@@ -375,6 +393,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
     def _layout(self, X):
         """Read ``X`` as tabular ``(n, d)`` or signal ``(n, leads, length)``, float32."""
+        if self.signal_shape is not None:
+            self._check_side_layout(X, fitted=False)
+            return "signal", np.ascontiguousarray(X, dtype=np.float32)
         if X.ndim not in (2, 3):
             raise ValueError(
                 f"X must be 2-D (n_samples, n_features) or 3-D (n_samples, n_leads, length); "
@@ -391,6 +412,41 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         if kind == "signal" and X.ndim == 2:
             X = X[:, np.newaxis, :]
         return kind, np.ascontiguousarray(X, dtype=np.float32)
+
+    def _signal_and_side(self, X):
+        """``(input_shape_, n_side_features_)`` of the array ``_layout`` returned."""
+        if self.signal_shape is None:
+            return tuple(X.shape[1:]), 0
+        shape = tuple(int(s) for s in self.signal_shape)
+        return shape, X.shape[1] - int(np.prod(shape))
+
+    def _check_side_layout(self, X, fitted):
+        """Validate 2-D ``X`` of ``leads * length`` signal columns then side features."""
+        shape = self.signal_shape if not fitted else self.input_shape_
+        if not fitted and (
+            len(shape) != 2
+            or not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape)
+        ):
+            raise ValueError(f"signal_shape must be a tuple (leads, length) of positive ints; got {shape!r}.")
+        if self.input_kind == "tabular":
+            raise ValueError("signal_shape needs input_kind='auto' or 'signal', not 'tabular'.")
+        n_signal = int(shape[0]) * int(shape[1])
+        if X.ndim != 2:
+            raise ValueError(
+                f"With signal_shape={tuple(shape)}, X must be 2-D: {n_signal} signal columns "
+                f"followed by the side features; got an array of shape {X.shape}."
+            )
+        if not fitted and X.shape[1] < n_signal:
+            raise ValueError(
+                f"signal_shape={tuple(shape)} needs at least {n_signal} columns "
+                f"(leads * length), but X has {X.shape[1]}."
+            )
+        if fitted and X.shape[1] != n_signal + self.n_side_features_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but this {type(self).__name__} was fitted on "
+                f"{n_signal + self.n_side_features_}: {n_signal} signal columns (signal_shape="
+                f"{tuple(shape)}) followed by {self.n_side_features_} side feature(s)."
+            )
 
     def _sample_weights(self, X, y, y_enc, sample_weight):
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -427,6 +483,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
     def _transform_input(self, X):
         check_not_ragged(X)
+        if getattr(self, "n_side_features_", 0) or self.signal_shape is not None:
+            if getattr(X, "ndim", 2) == 2 and hasattr(X, "shape"):
+                self._check_side_layout(X, fitted=True)
+            X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+            self._check_side_layout(X, fitted=True)
+            return np.ascontiguousarray(X, dtype=np.float32)
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.input_shape_:
             raise ValueError(

@@ -52,11 +52,15 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     The graph has one float32 input named ``"input"`` with the layout seen in
     ``fit`` and a dynamic batch axis: ``(batch, n_features)`` for tabular
     models, ``(batch, leads, length)`` for signal models (single-lead signals
-    too: add the lead axis yourself).  Its one output is ``"probabilities"``
+    too: add the lead axis yourself), and ``(batch, leads * length + F)``
+    for models fitted with ``signal_shape`` and ``F`` side features (the
+    same 2-D rows as ``predict``; the side features' standardisation is in
+    the graph).  Its one output is ``"probabilities"``
     (softmax, the same as ``predict_proba``) or ``"logits"``, of shape
     ``(batch, n_classes)`` with columns in the order of ``classes_``.  The
-    class labels, input kind and shape, and the output kind are stored in the
-    model's ``metadata_props`` (``classes`` as JSON).  The network runs in
+    class labels, input kind and shape, the number of side features
+    (``n_side_features``) and the output kind are stored in the model's
+    ``metadata_props`` (``classes`` and ``input_shape`` as JSON).  The network runs in
     inference mode (BatchNorm uses its running statistics); preprocessing done
     outside the estimator (a pipeline's scaler) is not part of the graph.
 
@@ -105,7 +109,11 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     network = copy.deepcopy(estimator.net_.module_).to("cpu").eval()
     if output == "proba":
         network = _WithSoftmax(network).eval()
-    example = torch.zeros((2, *estimator.input_shape_), dtype=torch.float32)
+    n_side = getattr(estimator, "n_side_features_", 0)
+    if n_side or getattr(estimator, "signal_shape", None) is not None:
+        example = torch.zeros((2, estimator.n_features_in_), dtype=torch.float32)
+    else:
+        example = torch.zeros((2, *estimator.input_shape_), dtype=torch.float32)
     output_name = _OUTPUTS[output]
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -126,6 +134,7 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
         "classes": json.dumps([_plain(c) for c in estimator.classes_.tolist()]),
         "input_kind": estimator.input_kind_,
         "input_shape": json.dumps(list(estimator.input_shape_)),
+        "n_side_features": str(n_side),
         "output": output_name,
         "producer": f"sklearn-autonet {__version__}",
     }

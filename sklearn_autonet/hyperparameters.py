@@ -39,6 +39,8 @@ class DataProperties:
         ``(n_features,)`` or ``(leads, length)``.
     n_classes : int
     sampling_rate : float or None
+    n_side : int, default=0
+        Side features that join the pooled signal features at the head.
     """
 
     n_fit: int
@@ -46,6 +48,7 @@ class DataProperties:
     input_shape: tuple
     n_classes: int
     sampling_rate: float | None = None
+    n_side: int = 0
 
 
 def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
@@ -84,7 +87,11 @@ def kernel_sizes(props, depth, kernel_size=None):
 
 
 def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None):
-    """The :class:`NetworkSpec` of ``depth`` hidden blocks of ``width`` units each."""
+    """The :class:`NetworkSpec` of ``depth`` hidden blocks of ``width`` units each.
+
+    Side features (``props.n_side``) widen the head's input: its
+    ``in_channels`` is ``width + n_side``, so the bound counts them in ``P_l``.
+    """
     layers = []
     if props.input_kind == "signal":
         channels, length = props.input_shape
@@ -97,8 +104,10 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None)
         for i in range(depth):
             layers.append(LayerSpec(f"dense{i + 1}", "dense", channels, width))
             channels = width
-    layers.append(LayerSpec("head", "head", channels, props.n_classes, norm=False))
-    return NetworkSpec(props.input_kind, tuple(props.input_shape), tuple(layers), activation)
+    layers.append(LayerSpec("head", "head", channels + props.n_side, props.n_classes, norm=False))
+    return NetworkSpec(
+        props.input_kind, tuple(props.input_shape), tuple(layers), activation, n_side=props.n_side
+    )
 
 
 def widest_spec(

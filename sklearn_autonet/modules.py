@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -55,6 +56,15 @@ class LCNNetwork(nn.Module):
     pooling; tabular input ``(n, d)`` through dense blocks.  The module returns
     logits (skorch applies the softmax in ``predict_proba``).
 
+    With side features (``spec.n_side > 0``) the input is one flat row per
+    sample, ``(n, leads * T + n_side)``: the first ``leads * T`` values are the
+    signal (lead after lead), the rest are the side features.  These are
+    standardised by a parameter-free ``BatchNorm1d(affine=False)`` (batch
+    statistics in training, their running average over training in
+    inference) and concatenated with the pooled conv features before the
+    head.  The standardisation adds no trainable parameter, so the head's
+    ``P_l`` is ``(width + n_side) * n_classes + n_classes``.
+
     Parameters
     ----------
     spec : NetworkSpec
@@ -66,6 +76,8 @@ class LCNNetwork(nn.Module):
         block = ConvBlock if spec.input_kind == "signal" else DenseBlock
         self.blocks = nn.ModuleList(block(layer, spec.activation) for layer in spec.hidden)
         self.head = nn.Linear(spec.head.in_channels, spec.head.width)
+        n_side = getattr(spec, "n_side", 0)
+        self.side_norm = nn.BatchNorm1d(n_side, affine=False, momentum=None) if n_side else None
         self.frozen = ()
 
     def layer_modules(self):
@@ -99,11 +111,26 @@ class LCNNetwork(nn.Module):
                 if isinstance(m, (nn.Conv1d, nn.Linear)):
                     nn.init.orthogonal_(m.weight)
 
+    def split_input(self, X):
+        """``(signal, side)`` of flat 2-D rows of a signal network; ``(X, None)`` otherwise."""
+        if self.spec.input_kind != "signal" or X.dim() != 2:
+            return X, None
+        if self.side_norm is None:
+            return X.reshape(-1, *self.spec.input_shape), None
+        n_signal = self.spec.input_shape[0] * self.spec.input_shape[1]
+        # split with fixed sizes: the ONNX graph keeps the side features' width known
+        signal, side = torch.split(X, [n_signal, self.spec.n_side], dim=1)
+        return signal.reshape(-1, *self.spec.input_shape), self.side_norm(side)
+
     def features(self, X):
+        """What the head reads: pooled conv features (and the standardised side features)."""
+        X, side = self.split_input(X)
         for block in self.blocks:
             X = block(X)
         if self.spec.input_kind == "signal":
             X = X.mean(dim=-1)
+        if side is not None:
+            X = torch.cat([X, side.to(X.dtype)], dim=1)
         return X
 
     def forward(self, X, sample_weight=None):  # noqa: ARG002 - used by the loss only

@@ -251,6 +251,7 @@ def load_model(path, *, device="cpu"):
     estimator.classes_ = _decode_classes(fitted["classes"], path)
     estimator.input_kind_ = fitted["input_kind"]
     estimator.input_shape_ = tuple(fitted["input_shape"])
+    estimator.n_side_features_ = spec.n_side
     estimator.n_features_in_ = int(fitted["n_features_in"])
     if fitted["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
@@ -362,6 +363,11 @@ def _encode_params(params):
                 continue
         elif value is None or isinstance(value, (str, bool, Integral, Real)):
             encoded[name] = _plain(value)
+            continue
+        elif isinstance(value, (tuple, list)) and all(
+            isinstance(v, Integral) and not isinstance(v, bool) for v in value
+        ):  # signal_shape
+            encoded[name] = {"__tuple__": [int(v) for v in value]}
             continue
         encoded[name] = {"__unsaved__": repr(value)}
     return encoded
@@ -518,6 +524,8 @@ def _decode_params(encoded, estimator_cls):
             continue  # a parameter of another version; ignored
         if isinstance(value, dict) and "__dict_items__" in value:
             value = {k: v for k, v in value["__dict_items__"]}
+        elif isinstance(value, dict) and "__tuple__" in value:
+            value = tuple(value["__tuple__"])
         elif isinstance(value, dict) and "__unsaved__" in value:
             unsaved.append(f"{name}={value['__unsaved__']}")
             continue
@@ -550,6 +558,11 @@ def _check_consistency(estimator, spec, fitted, path):
         raise ValueError(
             f"{path}: the input layout {kind} {shape} does not match the architecture's "
             f"{spec.input_kind} {tuple(spec.input_shape)}."
+        )
+    if spec.n_side and estimator.n_features_in_ != int(np.prod(shape)) + spec.n_side:
+        raise ValueError(
+            f"{path}: n_features_in is {estimator.n_features_in_}, but the architecture reads "
+            f"{int(np.prod(shape))} signal values and {spec.n_side} side features."
         )
     if len(estimator.classes_) != spec.head.width:
         raise ValueError(

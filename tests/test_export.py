@@ -30,12 +30,19 @@ def signal():
     return AutoNetLCNClassifier(**SMALL).fit(X, y), X
 
 
+@pytest.fixture(scope="module")
+def side():
+    X, y = make_signals()
+    X2 = np.hstack([X.reshape(len(X), -1), np.random.RandomState(1).randn(len(y), 3).astype(np.float32)])
+    return AutoNetLCNClassifier(signal_shape=(2, 32), **SMALL).fit(X2, y), X2
+
+
 def run(path, X, output="probabilities"):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run([output], {"input": X})[0]
 
 
-@pytest.mark.parametrize("model", ["tabular", "signal"])
+@pytest.mark.parametrize("model", ["tabular", "signal", "side"])
 def test_onnx_matches_predict_proba(model, request, tmp_path):
     clf, X = request.getfixturevalue(model)
     path = export_onnx(clf, tmp_path / "model.onnx")
@@ -59,6 +66,15 @@ def test_graph_layout_and_metadata(signal, tmp_path):
     meta = {p.key: p.value for p in model.metadata_props}
     assert json.loads(meta["classes"]) == clf.classes_.tolist()
     assert meta["input_kind"] == "signal" and json.loads(meta["input_shape"]) == [2, 32]
+
+
+def test_side_feature_graph_reads_2d_rows(side, tmp_path):
+    clf, X = side
+    model = onnx.load(export_onnx(clf, tmp_path / "side.onnx"))
+    (graph_input,) = model.graph.input
+    assert [d.dim_value for d in graph_input.type.tensor_type.shape.dim[1:]] == [2 * 32 + 3]
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["n_side_features"] == "3" and json.loads(meta["input_shape"]) == [2, 32]
 
 
 def test_logits_output(tabular, tmp_path):

@@ -38,6 +38,15 @@ def signal():
     return AutoNetLCNClassifier(**SMALL).fit(X, y), X
 
 
+@pytest.fixture(scope="module")
+def side():
+    """A model fitted with signal_shape=(2, 32): 64 signal columns then 3 side features."""
+    X, y = make_signals()
+    side = np.random.RandomState(1).randn(len(y), 3).astype(np.float32) * 50 + 200
+    X2 = np.hstack([X.reshape(len(X), -1), side])
+    return AutoNetLCNClassifier(signal_shape=(2, 32), **SMALL).fit(X2, y), X2
+
+
 @pytest.fixture
 def saved(tabular, tmp_path):
     return save_model(tabular[0], tmp_path / "model.autonet")
@@ -104,6 +113,28 @@ def test_round_trip_signal_3d(signal, tmp_path):
     assert loaded.input_shape_ == (2, 32)
     assert loaded.classes_.dtype == clf.classes_.dtype and loaded.classes_.dtype.kind == "i"
     assert not hasattr(loaded, "feature_names_in_")
+
+
+def test_round_trip_signal_with_side_features(side, tmp_path):
+    clf, X = side
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # signal_shape (a tuple) is saved, not dropped with a warning
+        loaded = load_model(save(clf, tmp_path / "side.autonet"))
+    assert_same_model(loaded, clf, X)
+    assert loaded.signal_shape == (2, 32) and loaded.n_side_features_ == 3
+    assert loaded.architecture_.spec.n_side == 3 and loaded.architecture_.spec.head.in_channels == 3 + clf.architecture_.spec.hidden[-1].width
+    assert read_metadata(tmp_path / "side.autonet")["spec"]["n_side"] == 3
+    state = state_dict_of(tmp_path / "side.autonet")
+    np.testing.assert_allclose(state["side_norm.running_mean"].numpy(), 200, atol=25)  # standardisation saved
+    with pytest.raises(ValueError, match="67: 64 signal columns"):
+        loaded.predict(X[:, :-1])
+
+
+def test_spec_without_n_side_reads_as_zero(saved):
+    """Files of models without side features hold no n_side key (as before it existed)."""
+    spec = read_metadata(saved)["spec"]
+    assert "n_side" not in spec
+    assert NetworkSpec.from_dict(spec).n_side == 0
 
 
 def test_round_trip_object_labels_and_params(tmp_path):
