@@ -22,12 +22,12 @@ else
   py=.venv/bin/python
 fi
 
-if ! "$py" -c "import sklearn_autonet, skorch, pytest" >/dev/null 2>&1; then
+if ! "$py" -c "import sklearn_autonet, skorch, pytest, wfdb, matplotlib" >/dev/null 2>&1; then
   "$py" -m pip install --quiet --upgrade pip
   if ! "$py" -c "import torch" >/dev/null 2>&1; then
     "$py" -m pip install --quiet "${AUTONET_TORCH_SPEC:-torch==2.13.0}"
   fi
-  "$py" -m pip install --quiet -e ".[test,ecg]"
+  "$py" -m pip install --quiet -e ".[test,ecg,demo]"
 fi
 
 case "$what" in
