@@ -3,6 +3,7 @@
 #
 #   bash scripts/run.sh demo [demo options]   # the AutoNet search on real data
 #   bash scripts/run.sh test [pytest options] # the whole test suite
+#   bash scripts/run.sh docs [sphinx options] # the Sphinx site, warnings as errors -> docs/_build/html
 #   bash scripts/run.sh setup                 # only the set-up
 #
 # Set-up: inside an active virtual environment (VIRTUAL_ENV set) that one is used;
@@ -34,5 +35,12 @@ case "$what" in
   setup) "$py" -c "import sklearn_autonet, torch; print('sklearn-autonet', sklearn_autonet.__version__, 'torch', torch.__version__)" ;;
   demo) exec "$py" examples/demo.py "$@" ;;
   test) exec "$py" -m pytest "$@" ;;
-  *) echo "usage: bash scripts/run.sh {demo|test|setup} [options]" >&2; exit 2 ;;
+  docs)
+    # The docs extra (Sphinx, numpydoc, sphinx-gallery, myst-parser); AUTONET_DOCS_FAST=1
+    # gives the executed examples (examples/plot_*.py) a smaller search budget.
+    if ! "$py" -c "import sphinx, numpydoc, sphinx_gallery, myst_parser, pandas" >/dev/null 2>&1; then
+      "$py" -m pip install --quiet -e ".[docs]"
+    fi
+    exec "$py" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
+  *) echo "usage: bash scripts/run.sh {demo|test|docs|setup} [options]" >&2; exit 2 ;;
 esac
