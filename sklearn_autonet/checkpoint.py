@@ -118,7 +118,8 @@ def search_fingerprint(props, train, valid, config, random_state):
     _hash_value(digest, repr(props))
     _hash_value(digest, list(train))
     _hash_value(digest, list(valid))
-    settings = {k: v for k, v in vars(config).items() if k != "net_params"}
+    # n_jobs and the requested device change where candidates train, not what they become
+    settings = {k: v for k, v in vars(config).items() if k not in ("net_params", "n_jobs", "device_request")}
     settings["net_params"] = {k: v for k, v in config.net_params.items() if k != "verbose"}
     _hash_value(digest, settings)
     _hash_value(digest, int(random_state))

@@ -141,6 +141,20 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``random_state`` included) reuses them instead of training them again,
         so a search killed midway resumes where it stopped.  See
         ``docs/errors.md``.
+    seeds_per_round : int, default=1
+        Candidates per round: the architecture of each depth is trained from
+        this many seeds (the first seed is the one a one-candidate round
+        uses), and the round's best candidate is what the patience rule sees.
+        They are independent tasks, run in parallel with ``n_jobs``.
+    n_jobs : int or None, default=1
+        Workers for the candidates of a round, through ``joblib.Parallel``
+        under the active joblib backend (loky by default; Dask or Ray with
+        ``joblib.parallel_backend``).  1 runs them in this process, so the
+        estimator nests safely in ``GridSearchCV(n_jobs=...)``; None uses the
+        active backend's default; -1 all its workers.  The result does not
+        depend on ``n_jobs``.  Each task limits torch to ``cores // n_jobs``
+        threads (at least 1); with several visible GPUs, tasks go
+        round-robin to ``cuda:0``, ``cuda:1``, ...  See ``docs/parallel.md``.
 
     Attributes
     ----------
@@ -169,8 +183,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``warm_growth``), ``epochs``, ``best_epoch``, ``validation_score``,
         ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`),
         ``selected``, ``batch_size`` (after out-of-memory retries),
-        ``status`` ("ok" or "failed"), ``error`` (why it failed, else "") and
-        ``from_checkpoint``.  ``pandas.DataFrame(search_history_)`` gives a
+        ``status`` ("ok" or "failed"), ``error`` (why it failed, else ""),
+        ``from_checkpoint``, ``torch_threads`` and ``device`` (where it
+        trained), ``round`` and ``seed``.  ``pandas.DataFrame(search_history_)`` gives a
         table, as with ``cv_results_``.
     stop_reason_ : str
         Why the search stopped: "patience", "no_room_to_grow",
@@ -229,6 +244,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "checkpoint_dir": [str, os.PathLike, None],
+        "seeds_per_round": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -263,6 +280,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
+        seeds_per_round=1,
+        n_jobs=1,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -293,6 +312,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+        self.seeds_per_round = seeds_per_round
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -371,6 +392,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             scoring=self.scoring,
             warm_growth=self.warm_growth,
             net_params=net_params,
+            seeds_per_round=self.seeds_per_round,
+            n_jobs=self.n_jobs,
+            device_request=str(self.device),
         )
         result = run_search(
             props, train, valid, config, random_state=seed, progress=self.verbose >= 1,

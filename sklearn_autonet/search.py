@@ -21,6 +21,16 @@ Reliability:
 * with a checkpoint folder every finished candidate is saved, and a search
   started again with the same data and arguments reuses them
   (:mod:`sklearn_autonet.checkpoint`).
+
+Parallel rounds: with ``seeds_per_round > 1`` a round trains several
+candidates of the same depth (the same architecture from different seeds);
+they are independent tasks run through :class:`joblib.Parallel` with
+``n_jobs`` workers, under whatever joblib backend is active (loky by default,
+Dask or Ray through ``joblib.parallel_backend``).  A task
+(:func:`train_task`) gets the spec, the data, its seed, its device and its
+thread budget, and returns a small :class:`TaskResult` (weights, training
+summary, score, epoch history); the search is the same for any ``n_jobs``.
+A round improves when its best candidate beats the best score so far.
 """
 
 from __future__ import annotations
@@ -32,8 +42,10 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import joblib
 import numpy as np
 import torch
+from skorch.history import History
 from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
@@ -63,6 +75,9 @@ class SearchConfig:
     scoring: object = "balanced_accuracy"
     warm_growth: bool = False
     net_params: dict = field(default_factory=dict)
+    seeds_per_round: int = 1
+    n_jobs: int | None = 1
+    device_request: str | None = None
 
 
 @dataclass
@@ -114,6 +129,137 @@ class UserInterrupt:
         return False
 
 
+@dataclass
+class TaskResult:
+    """What one candidate's task sends back: small, picklable, device-free.
+
+    Attributes
+    ----------
+    state : dict of tensors or None
+        The trained module's ``state_dict`` on the CPU; None when it failed.
+    info : dict
+        The training summary (epochs, best epoch, seconds, batch size, ...).
+    score : float
+        Validation score (NaN when it failed).
+    error : str
+        Why it failed, else "".
+    history : list of dict
+        The skorch net's epoch history (``net.history``).
+    torch_threads : int
+        ``torch.get_num_threads()`` while the candidate trained.
+    device : str
+        The torch device it trained on.
+    """
+
+    state: dict | None
+    info: dict
+    score: float
+    error: str
+    history: list
+    torch_threads: int
+    device: str
+
+
+def resolve_device(device):
+    """``"auto"`` as seen from the process that trains: ``"cuda"`` when it sees a GPU, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
+def task_devices(device_request, device, n_tasks, n_workers):
+    """The device of each of ``n_tasks`` concurrent tasks.
+
+    With several visible GPUs, more than one worker and a device of ``"auto"``
+    or ``"cuda"`` (no index), tasks go round-robin to ``cuda:0``,
+    ``cuda:1``, ...  Otherwise ``"auto"`` stays ``"auto"`` (each worker uses
+    the GPU it sees, else its CPU) and any other device is kept.
+
+    Parameters
+    ----------
+    device_request : str or None
+        The user's ``device`` parameter (``"auto"``, ``"cpu"``, ``"cuda:1"``...).
+    device : str
+        That device as resolved in the calling process.
+    n_tasks, n_workers : int
+
+    Returns
+    -------
+    list of str
+    """
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count > 1 and n_workers > 1 and (device == "cuda" or device_request == "auto"):
+        return [f"cuda:{i % count}" for i in range(n_tasks)]
+    if device_request == "auto":
+        return ["auto"] * n_tasks
+    return [device] * n_tasks
+
+
+def threads_per_task(n_workers):
+    """Torch threads a task may use so that ``n_workers`` workers share the cores: ``cores // n_workers``, at least 1."""
+    return max(1, joblib.cpu_count() // max(1, int(n_workers)))
+
+
+def train_task(spec, seed, device, threads, time_left, parent_state, net_params, scoring,
+               X_train, y_train, w_train, X_valid, y_valid, w_valid):
+    """Train and score one candidate; the unit of work sent to a joblib worker.
+
+    The arrays come as separate arguments so that joblib can share them with
+    the workers: loky memory-maps large arrays (read-only, no copy per task)
+    and the Dask backend scatters them to the workers once per call.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    seed : int
+    device : str
+        A torch device, or ``"auto"`` (the GPU this worker sees, else the CPU).
+    threads : int
+        Upper bound on torch's intra-op threads during the task (the previous
+        setting is restored afterwards).
+    time_left : float or None
+        Seconds left of the search's budget when the task was sent.
+    parent_state : dict or None
+        Warm-growth parent weights.
+    net_params : dict
+        Arguments of :func:`~sklearn_autonet.training.make_net` (``device``
+        is replaced by ``device``).
+    scoring : str or callable
+        Scikit-learn scorer for the validation split.
+    X_train, y_train, w_train, X_valid, y_valid, w_valid : ndarray
+
+    Returns
+    -------
+    TaskResult
+    """
+    deadline = None if time_left is None else time.monotonic() + time_left
+    device = resolve_device(device)
+    params = dict(net_params, device=device)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(previous, int(threads))))
+    try:
+        with warnings.catch_warnings():
+            # memory-mapped inputs are read-only; training never writes to them
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            train = (X_train, y_train, w_train)
+            valid = (X_valid, y_valid, w_valid)
+            net, info, error = _train_safely(spec, train, valid, seed, deadline, parent_state, params)
+            threads_used = torch.get_num_threads()
+            score = math.nan
+            if error is None:
+                score = float(get_scorer(scoring)(net, X_valid, y_valid))
+                if not math.isfinite(score):
+                    error = f"the validation score is {score}"
+    finally:
+        torch.set_num_threads(previous)
+    state, history = None, []
+    if net is not None:
+        history = [dict(row) for row in net.history]
+    if error is None:
+        state = {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
+    return TaskResult(state, info, score, error or "", history, threads_used, device)
+
+
 def run_search(props, train, valid, config, *, random_state=0, progress=False, checkpoint_dir=None):
     """Run the AutoNet loop.
 
@@ -147,16 +293,19 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     """
     start = time.monotonic()
     deadline = None if config.max_time is None else start + config.max_time
-    scorer = get_scorer(config.scoring)
     limit = depth_limit(props, config.max_depth)
-    seeds = candidate_seeds(random_state, max(limit, 1))
+    width = int(config.seeds_per_round)
+    # round d, member j gets seeds[j * limit + d - 1]: member 0 keeps the one-seed-per-round sequence
+    seeds = candidate_seeds(random_state, max(limit, 1) * width)
     store = None
     if checkpoint_dir is not None:
         store = CheckpointStore(checkpoint_dir, search_fingerprint(props, train, valid, config, random_state))
-    rows, nets = [], []
-    best, since_best, stop_reason = None, 0, "no_room_to_grow"
-    bar = tqdm(total=min(limit, config.max_candidates), desc="AutoNet search", unit="candidate", disable=not progress)
-    with UserInterrupt() as interrupt:
+    rows, kept = [], {}  # kept: candidate index -> (state, epoch history), for the best and the warm-growth parent
+    best, parent, since_best, stop_reason = None, None, 0, "no_room_to_grow"
+    total = min(limit * width, config.max_candidates)
+    bar = tqdm(total=total, desc="AutoNet search", unit="candidate", disable=not progress)
+    with UserInterrupt() as interrupt, joblib.Parallel(n_jobs=config.n_jobs, return_as="generator") as parallel:
+        run = _RoundRunner(props, train, valid, config, store, deadline, parallel, interrupt, bar)
         try:
             for depth in range(1, limit + 1):
                 if len(rows) >= config.max_candidates:
@@ -177,53 +326,30 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
                 if spec is None:
                     stop_reason = "no_room_to_grow"
                     break
-                index, seed = len(rows), int(seeds[depth - 1])
-                saved = None if store is None else store.load(index)
-                if saved is not None and saved[0]["spec"] == spec:
-                    record, state = saved
-                    net = None if state is None else _rebuild_net(spec, state, seed, props, config)
-                    row = _history_row(index, spec, record["info"], record["validation_score"], props.n_fit, config)
-                    row.update(status=record["status"], error=record["error"], from_checkpoint=True)
-                else:
-                    parent_state = None
-                    if config.warm_growth and nets and nets[-1][0] is not None:
-                        parent_state = {k: v.detach().cpu() for k, v in nets[-1][0].module_.state_dict().items()}
-                    net, info, error = _train_safely(spec, train, valid, seed, deadline, parent_state, config)
-                    if interrupt.requested:  # Ctrl-C during the epochs: skorch ended the candidate early
-                        raise KeyboardInterrupt
-                    score = math.nan
-                    if error is None:
-                        score = float(scorer(net, valid[0], valid[1]))
-                        if not math.isfinite(score):
-                            error = f"the validation score is {score}"
-                    if error is not None:
-                        net = None
-                    row = _history_row(index, spec, info, score, props.n_fit, config)
-                    row.update(status="failed" if error else "ok", error=error or "", from_checkpoint=False)
-                    if store is not None:
-                        store.save(
-                            index,
-                            {"spec": spec, "info": _plain_info(info), "validation_score": score,
-                             "status": row["status"], "error": row["error"]},
-                            None if net is None else net.module_.state_dict(),
-                        )
-                rows.append(row)
-                nets.append((net, spec, row["info"]))
-                bar.update(1)
-                if row["status"] == "ok" and (best is None or row["validation_score"] > rows[best]["validation_score"]):
-                    best, since_best = index, 0
+                members = min(width, config.max_candidates - len(rows))
+                round_seeds = [int(seeds[j * limit + depth - 1]) for j in range(members)]
+                parent_state = kept[parent][0] if config.warm_growth and parent is not None else None
+                first = len(rows)
+                run(spec, depth, round_seeds, parent_state, rows, kept)
+                round_best = _best_of(rows[first:])
+                if round_best is not None and (best is None or _score(rows, round_best) > _score(rows, best)):
+                    best, since_best = round_best, 0
                 elif best is not None:
                     since_best += 1
+                parent = round_best  # every candidate of the round failed: the next round starts cold
+                kept = {i: v for i, v in kept.items() if i in (best, parent)}
                 if best is not None:
-                    bar.set_postfix(depth=depth, score=f"{row['validation_score']:.3f}",
-                                    best=f"{rows[best]['validation_score']:.3f}")
-                if row["info"]["deadline_reached"]:
+                    latest = math.nan if round_best is None else _score(rows, round_best)
+                    bar.set_postfix(depth=depth, score=f"{latest:.3f}", best=f"{_score(rows, best):.3f}")
+                if any(row["info"]["deadline_reached"] for row in rows[first:]):
                     stop_reason = "max_time"
                     break
                 if since_best >= config.patience:
                     stop_reason = "patience"
                     break
         except KeyboardInterrupt:
+            # candidates of an unfinished round count too, as far as they finished
+            best = _best_of([row for row in rows if row["candidate"] in kept])
             if best is None:
                 raise
             stop_reason = "interrupted"
@@ -249,15 +375,98 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     if best is None:
         reasons = "; ".join(f"candidate {r['candidate']} ({r['architecture']}): {r['error']}" for r in rows)
         raise ValueError(f"Every AutoNet candidate failed to train: {reasons}")
+    chosen = rows[best]
+    state, epochs = kept[best]
+    net = _rebuild_net(chosen["spec"], state, chosen["seed"], props, config)
+    if epochs:
+        net.history_ = History(epochs)
+    info = chosen["info"]
     for i, row in enumerate(rows):
         row["selected"] = i == best
         row.pop("info")
-    net, spec, info = nets[best]
     history = {key: [row[key] for row in rows] for key in rows[0]}
-    return SearchResult(net, spec, info, history, stop_reason, best)
+    return SearchResult(net, chosen["spec"], info, history, stop_reason, best)
 
 
-def _train_safely(spec, train, valid, seed, deadline, parent_state, config):
+def _score(rows, index):
+    return rows[index]["validation_score"]
+
+
+def _best_of(rows):
+    """Index of the finished candidate with the highest validation score (ties: the earlier), or None."""
+    best = None
+    for row in rows:
+        if row["status"] == "ok" and (best is None or row["validation_score"] > best["validation_score"]):
+            best = row
+    return None if best is None else best["candidate"]
+
+
+class _RoundRunner:
+    """Trains the candidates of one round: checkpoints first, the rest as joblib tasks.
+
+    Rows are appended to the search's ``rows`` in candidate order as their
+    results arrive (so an interrupt keeps every finished candidate), checkpoints
+    are written in the calling process, and the weights of finished candidates
+    go into ``kept``.
+    """
+
+    def __init__(self, props, train, valid, config, store, deadline, parallel, interrupt, bar):
+        self.props, self.train, self.valid, self.config = props, train, valid, config
+        self.store, self.deadline, self.parallel = store, deadline, parallel
+        self.interrupt, self.bar = interrupt, bar
+        self.n_workers = max(1, joblib.effective_n_jobs(config.n_jobs))
+        self.threads = threads_per_task(self.n_workers)
+
+    def __call__(self, spec, depth, seeds, parent_state, rows, kept):
+        config, first = self.config, len(rows)
+        saved = {}
+        for j in range(len(seeds)):
+            record = None if self.store is None else self.store.load(first + j)
+            if record is not None and record[0]["spec"] == spec:
+                saved[j] = record
+        todo = [j for j in range(len(seeds)) if j not in saved]
+        devices = task_devices(config.device_request, config.net_params.get("device", "cpu"), len(todo), self.n_workers)
+        time_left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        tasks = (
+            joblib.delayed(train_task)(
+                spec, seeds[j], device, self.threads, time_left, parent_state, config.net_params, config.scoring,
+                *self.train, *self.valid,
+            )
+            for j, device in zip(todo, devices)
+        )
+        results = self.parallel(tasks) if todo else iter(())
+        for j, seed in enumerate(seeds):
+            index = first + j
+            if j in saved:
+                record, state = saved[j]
+                row = _history_row(index, spec, record["info"], record["validation_score"], self.props.n_fit, config)
+                row.update(status=record["status"], error=record["error"], from_checkpoint=True)
+                epochs = []
+            else:
+                result = next(results)
+                if self.interrupt.requested:  # Ctrl-C during the epochs: skorch ended the candidate early
+                    raise KeyboardInterrupt
+                info = dict(result.info, torch_threads=result.torch_threads, device=result.device)
+                row = _history_row(index, spec, info, result.score, self.props.n_fit, config)
+                row.update(status="failed" if result.error else "ok", error=result.error, from_checkpoint=False)
+                state, epochs = result.state, result.history
+                if self.store is not None:
+                    self.store.save(
+                        index,
+                        {"spec": spec, "info": _plain_info(info), "validation_score": result.score,
+                         "status": row["status"], "error": row["error"]},
+                        state,
+                    )
+            row.update(round=depth, seed=seed)
+            rows.append(row)
+            if row["status"] == "ok" and state is not None:
+                kept[index] = (state, epochs)
+            elif row["status"] == "ok":  # a checkpoint without weights cannot be selected
+                row.update(status="failed", error="its checkpoint holds no weights")
+            self.bar.update(1)
+
+
+def _train_safely(spec, train, valid, seed, deadline, parent_state, params):
     """Train one candidate; return ``(net, info, error)`` with ``error`` None when it trained.
 
     CUDA out-of-memory halves the batch size and retries (down to
@@ -265,7 +474,7 @@ def _train_safely(spec, train, valid, seed, deadline, parent_state, config):
     or infinite, makes the candidate a failure with that reason.
     ``KeyboardInterrupt`` is not caught.
     """
-    params = dict(config.net_params)
+    params = dict(params)
     started = time.monotonic()
     while True:
         try:
@@ -348,6 +557,8 @@ def _history_row(index, spec, info, score, n_fit, config):
         "epochs": info["epochs"],
         "best_epoch": info["best_epoch"],
         "batch_size": info.get("batch_size", 0),
+        "torch_threads": info.get("torch_threads", 0),
+        "device": info.get("device", ""),
         "validation_score": score,
         "seconds": info["seconds"],
         "n_fit": n_fit,
