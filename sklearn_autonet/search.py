@@ -304,7 +304,7 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     best, parent, since_best, stop_reason = None, None, 0, "no_room_to_grow"
     total = min(limit * width, config.max_candidates)
     bar = tqdm(total=total, desc="AutoNet search", unit="candidate", disable=not progress)
-    with UserInterrupt() as interrupt, joblib.Parallel(n_jobs=config.n_jobs, return_as="generator") as parallel:
+    with UserInterrupt() as interrupt, _parallel(config.n_jobs) as parallel:
         run = _RoundRunner(props, train, valid, config, store, deadline, parallel, interrupt, bar)
         try:
             for depth in range(1, limit + 1):
@@ -388,6 +388,14 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     return SearchResult(net, chosen["spec"], info, history, stop_reason, best)
 
 
+def _parallel(n_jobs):
+    """A ``joblib.Parallel`` yielding results as they come, where the active backend can."""
+    try:
+        return joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError:  # backends without generator output (Ray's): the round's results come at once
+        return joblib.Parallel(n_jobs=n_jobs)
+
+
 def _score(rows, index):
     return rows[index]["validation_score"]
 
@@ -434,7 +442,7 @@ class _RoundRunner:
             )
             for j, device in zip(todo, devices)
         )
-        results = self.parallel(tasks) if todo else iter(())
+        results = iter(self.parallel(tasks) if todo else ())
         for j, seed in enumerate(seeds):
             index = first + j
             if j in saved:

@@ -125,3 +125,18 @@ def test_search_on_a_dask_local_cluster(data, sequential):
     assert len(workers) == 2
     assert_same_search(sequential, clf, X)
     assert set(clf.search_history_["device"]) == {"cpu"}
+
+
+def test_search_on_ray(data, sequential):
+    ray = pytest.importorskip("ray")
+    from ray.util.joblib import register_ray
+
+    X, y = data
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        register_ray()
+        with joblib.parallel_backend("ray"):
+            clf = AutoNetLCNClassifier(n_jobs=-1, **ROUNDS).fit(X, y)
+    finally:
+        ray.shutdown()
+    assert_same_search(sequential, clf, X)
