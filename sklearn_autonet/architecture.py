@@ -38,6 +38,20 @@ class LayerSpec:
         Temporal length entering the layer (1 for dense layers and the head).
     norm : bool
         Whether a BatchNorm1d follows the layer (then the layer has no bias).
+
+    Attributes
+    ----------
+    out_length : int
+        Temporal length leaving the layer (halved by pooling for conv blocks).
+    outputs_per_sample : int
+        Output values per sample before pooling.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.architecture import LayerSpec
+    >>> conv = LayerSpec("conv1", "conv", in_channels=1, width=8, kernel_size=7, in_length=96)
+    >>> conv.out_length, conv.outputs_per_sample
+    (48, 768)
     """
 
     name: str
@@ -77,6 +91,28 @@ class NetworkSpec:
         ``prod(input_shape)`` signal values followed by ``n_side`` tabular
         values, which join the pooled conv features at the head's input
         (the head's ``in_channels`` counts them).
+
+    Attributes
+    ----------
+    depth : int
+        Number of hidden blocks (the head is not counted).
+    hidden : tuple of LayerSpec
+        The hidden blocks.
+    head : LayerSpec
+        The last layer.
+    hyperparameters : dict
+        Depth, widths, kernel sizes and activation (as in ``search_history_``).
+
+    Examples
+    --------
+    >>> from sklearn_autonet import NetworkSpec
+    >>> from sklearn_autonet.architecture import LayerSpec
+    >>> spec = NetworkSpec("tabular", (30,), (LayerSpec("dense1", "dense", 30, 16),
+    ...                                       LayerSpec("head", "head", 16, 2, norm=False)))
+    >>> spec.depth, spec.describe()
+    (1, 'tabular(30) leaky_relu: dense w16 -> head 2')
+    >>> NetworkSpec.from_dict(spec.to_dict()) == spec
+    True
     """
 
     input_kind: str
@@ -93,10 +129,12 @@ class NetworkSpec:
 
     @property
     def hidden(self):
+        """The hidden blocks (every layer but the head)."""
         return self.layers[:-1]
 
     @property
     def head(self):
+        """The head, the last layer."""
         return self.layers[-1]
 
     def hyperparameters(self):
@@ -206,7 +244,39 @@ class Architecture:
 
     ``str(arch)`` prints a table of the layers; ``arch.spec`` is the
     :class:`NetworkSpec`; ``arch.rows`` the table as a list of dicts
-    (``pandas.DataFrame(arch.rows)`` gives a frame).
+    (``pandas.DataFrame(arch.rows)`` gives a frame).  A fitted estimator holds
+    one as ``architecture_``.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        The network.
+    parameter_counts : sequence of int
+        Trainable parameters of each layer of ``spec``, in order.
+
+    Attributes
+    ----------
+    spec : NetworkSpec
+        The network.
+    rows : list of dict
+        One per layer: ``layer``, ``kind``, ``in``, ``out``, ``kernel``,
+        ``in_length``, ``out_length``, ``parameters``.
+    n_parameters : int
+        Total trainable parameters.
+    depth : int
+        Number of hidden blocks.
+
+    Examples
+    --------
+    >>> from sklearn_autonet import Architecture
+    >>> from sklearn_autonet.bound import layer_parameter_count
+    >>> from sklearn_autonet.hyperparameters import DataProperties, network_spec
+    >>> spec = network_spec(DataProperties(200, "signal", (1, 96), 2), depth=1, width=8)
+    >>> arch = Architecture(spec, [layer_parameter_count(layer) for layer in spec.layers])
+    >>> arch
+    Architecture(signal(1x96) leaky_relu: conv k7 w8 -> head 2, n_parameters=90)
+    >>> [row["parameters"] for row in arch.rows]
+    [72, 18]
     """
 
     def __init__(self, spec, parameter_counts):
@@ -229,6 +299,7 @@ class Architecture:
 
     @property
     def depth(self):
+        """Number of hidden blocks."""
         return self.spec.depth
 
     def __repr__(self):

@@ -31,6 +31,11 @@ from .architecture import format_table
 class ConvexityProbe:
     """Result of :func:`probe_convexity` for one layer.
 
+    Parameters
+    ----------
+    layer, n_parameters, n_segments, n_violations, violation_fraction, min_eigenvalue, max_eigenvalue
+        The fields listed under Attributes; :func:`probe_convexity` fills them.
+
     Attributes
     ----------
     layer : str
@@ -42,6 +47,13 @@ class ConvexityProbe:
     violation_fraction : float
     min_eigenvalue, max_eigenvalue : float or None
         Extreme Hessian eigenvalues at the trained point (None when skipped).
+
+    Examples
+    --------
+    >>> from sklearn_autonet.convexity_probe import ConvexityProbe
+    >>> probe = ConvexityProbe("head", 18, 20, 0, 0.0, 0.0, 0.5)
+    >>> probe.violation_fraction, probe.max_eigenvalue
+    (0.0, 0.5)
     """
 
     layer: str
@@ -105,8 +117,8 @@ def probe_convexity(
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
     >>> from sklearn_autonet import AutoNetLCNClassifier
-    >>> clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=20, random_state=0).fit(X, y)
-    >>> probe = probe_convexity(clf, X, y, layer="head", n_segments=20, random_state=0)
+    >>> clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=5, random_state=0).fit(X, y)
+    >>> probe = probe_convexity(clf, X, y, layer="head", n_segments=10, random_state=0)
     >>> probe.n_violations, probe.min_eigenvalue >= -1e-8
     (0, True)
     """

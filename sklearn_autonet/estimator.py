@@ -209,9 +209,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
     >>> clf = make_pipeline(StandardScaler(),
-    ...                     AutoNetLCNClassifier(max_candidates=2, max_epochs=30, random_state=0))
+    ...                     AutoNetLCNClassifier(max_candidates=1, max_epochs=5, random_state=0))
     >>> clf.fit(X_tr, y_tr).score(X_te, y_te) > 0.9
     True
+    >>> clf[-1].architecture_.spec.describe()
+    'tabular(30) leaky_relu: dense w10 -> head 2'
+    >>> clf[-1].convexity_report_.holds, clf[-1].stop_reason_
+    (True, 'max_candidates')
     """
 
     _parameter_constraints = {

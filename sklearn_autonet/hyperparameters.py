@@ -41,6 +41,18 @@ class DataProperties:
     sampling_rate : float or None
     n_side : int, default=0
         Side features that join the pooled signal features at the head.
+
+    Attributes
+    ----------
+    n_fit, input_kind, input_shape, n_classes, sampling_rate, n_side
+        The parameters, as fields of a frozen dataclass.
+
+    Examples
+    --------
+    >>> props = DataProperties(n_fit=400, input_kind="signal", input_shape=(1, 256),
+    ...                        n_classes=4, sampling_rate=360)
+    >>> depth_limit(props), kernel_sizes(props, 3)
+    (8, [37, 5, 5])
     """
 
     n_fit: int
@@ -56,6 +68,18 @@ def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
 
     Without a sampling rate, ``DEFAULT_FIRST_KERNEL``.
 
+    Parameters
+    ----------
+    sampling_rate : float or None, default=None
+        Sampling rate in Hz.
+    seconds : float, default=0.1
+        Time the kernel should span (about a QRS complex).
+
+    Returns
+    -------
+    kernel_size : int
+        An odd kernel size of at least 3.
+
     Examples
     --------
     >>> first_kernel_size(360)
@@ -70,7 +94,27 @@ def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
 
 
 def depth_limit(props, max_depth=None):
-    """Deepest network the data allows: signals until the length is pooled to 1."""
+    """Deepest network the data allows: signals until the length is pooled to 1.
+
+    Parameters
+    ----------
+    props : DataProperties
+        The training data's properties.
+    max_depth : int or None, default=None
+        A user cap; None: no cap.
+
+    Returns
+    -------
+    depth : int
+        ``floor(log2(length))`` for signals, 6 for tabular data, at most ``max_depth``.
+
+    Examples
+    --------
+    >>> depth_limit(DataProperties(100, "signal", (1, 96), 2))
+    6
+    >>> depth_limit(DataProperties(100, "tabular", (30,), 2), max_depth=3)
+    3
+    """
     if props.input_kind == "signal":
         limit = int(math.floor(math.log2(props.input_shape[-1]))) if props.input_shape[-1] >= 2 else 0
     else:
@@ -79,7 +123,29 @@ def depth_limit(props, max_depth=None):
 
 
 def kernel_sizes(props, depth, kernel_size=None):
-    """Kernel size of each of ``depth`` conv blocks."""
+    """Kernel size of each of ``depth`` conv blocks.
+
+    Parameters
+    ----------
+    props : DataProperties
+        The training data's properties (its ``sampling_rate`` sets the first kernel).
+    depth : int
+        Number of conv blocks.
+    kernel_size : int or None, default=None
+        Use this size for every block.
+
+    Returns
+    -------
+    sizes : list of int
+        The first from :func:`first_kernel_size`, 5 for the others.
+
+    Examples
+    --------
+    >>> kernel_sizes(DataProperties(100, "signal", (1, 96), 2), 3)
+    [7, 5, 5]
+    >>> kernel_sizes(DataProperties(100, "signal", (1, 96), 2), 2, kernel_size=3)
+    [3, 3]
+    """
     if kernel_size is not None:
         return [int(kernel_size)] * depth
     first = first_kernel_size(props.sampling_rate)
@@ -91,6 +157,29 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None)
 
     Side features (``props.n_side``) widen the head's input: its
     ``in_channels`` is ``width + n_side``, so the bound counts them in ``P_l``.
+
+    Parameters
+    ----------
+    props : DataProperties
+        The training data's properties.
+    depth : int
+        Number of hidden blocks.
+    width : int
+        Width of every hidden block.
+    activation : str, default="leaky_relu"
+        Hidden activation.
+    kernel_size : int or None, default=None
+        Kernel size of every conv block; None: :func:`kernel_sizes`.
+
+    Returns
+    -------
+    spec : NetworkSpec
+        The network (no check of the bound; see :func:`widest_spec`).
+
+    Examples
+    --------
+    >>> network_spec(DataProperties(100, "tabular", (30,), 3), depth=2, width=16).describe()
+    'tabular(30) leaky_relu: dense w16 -> dense w16 -> head 3'
     """
     layers = []
     if props.input_kind == "signal":
@@ -124,6 +213,23 @@ def widest_spec(
 
     All hidden blocks share one width, the largest in ``[1, max_width]`` for
     which ``P_l <= rho * N_eq`` holds for every layer (head included).
+
+    Parameters
+    ----------
+    props : DataProperties
+        The training data's properties.
+    depth : int
+        Number of hidden blocks.
+    rho : float, default=1.0
+        Slack of the bound.
+    counting : {"samples", "outputs"}, default="samples"
+        How equations are counted.
+    max_width : int, default=64
+        Widest block allowed.
+    activation : str, default="leaky_relu"
+        Hidden activation.
+    kernel_size : int or None, default=None
+        Kernel size of every conv block; None: :func:`kernel_sizes`.
 
     Returns
     -------

@@ -31,6 +31,25 @@ class LayerwiseSchedule(Callback):
     ----------
     epochs_per_block : int, default=1
         Consecutive epochs spent on one layer before moving to the next.
+
+    Attributes
+    ----------
+    epochs_per_block : int
+        As given.
+
+    Examples
+    --------
+    The estimator adds it for ``schedule="layerwise"``; the net's history
+    records the active layer of each epoch:
+
+    >>> import numpy as np
+    >>> from sklearn_autonet import AutoNetLCNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.randn(120, 4), np.arange(120) % 2
+    >>> clf = AutoNetLCNClassifier(schedule="layerwise", max_candidates=1, max_epochs=4,
+    ...                            random_state=0).fit(X, y)
+    >>> clf.net_.history[:, "block"]
+    [0, 1, 0, 1]
     """
 
     def __init__(self, epochs_per_block=1):
@@ -59,6 +78,20 @@ class Initialization(Callback):
         A parent candidate's ``state_dict``.  Every tensor whose name and shape
         match the child's is copied (warm growth); the rest keep their
         initialisation.  ``copied_layers`` tells afterwards which layers were copied.
+
+    Attributes
+    ----------
+    copied_layers : tuple of str
+        Names of the layers copied from ``parent_state`` (empty before training).
+
+    Examples
+    --------
+    >>> from sklearn_autonet import AutoNetLCNClassifier
+    >>> from sklearn_autonet.schedules import Initialization
+    >>> Initialization(weight_init="orthogonal").initialize().copied_layers
+    ()
+    >>> AutoNetLCNClassifier(weight_init="orthogonal", warm_growth=True)  # how users ask for it
+    AutoNetLCNClassifier(warm_growth=True, weight_init='orthogonal')
     """
 
     def __init__(self, weight_init="default", parent_state=None):
@@ -80,8 +113,30 @@ class Initialization(Callback):
 def copy_matching_layers(module, parent_state):
     """Copy the tensors of ``parent_state`` whose names and shapes match ``module``'s.
 
-    A layer counts as copied when all of its tensors were.  Returns the names
-    of the copied layers (``spec.layers`` names, e.g. ``("conv1", "conv2")``).
+    A layer counts as copied when all of its tensors were.
+
+    Parameters
+    ----------
+    module : LCNNetwork
+        The child network; its matching tensors are overwritten in place.
+    parent_state : dict of str to torch.Tensor
+        The parent's ``state_dict``.
+
+    Returns
+    -------
+    copied : tuple of str
+        The names of the copied layers (``spec.layers`` names, e.g.
+        ``("conv1", "conv2")``).
+
+    Examples
+    --------
+    >>> from sklearn_autonet.hyperparameters import DataProperties, network_spec
+    >>> from sklearn_autonet.modules import LCNNetwork
+    >>> props = DataProperties(200, "signal", (1, 64), 2)
+    >>> parent = LCNNetwork(network_spec(props, depth=1, width=4))
+    >>> child = LCNNetwork(network_spec(props, depth=2, width=4))
+    >>> copy_matching_layers(child, parent.state_dict())   # conv2 is new
+    ('conv1', 'head')
     """
     own = module.state_dict()
     prefixes = [f"blocks.{i}." for i in range(len(module.blocks))] + ["head."]

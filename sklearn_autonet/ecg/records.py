@@ -57,6 +57,17 @@ def list_records(directory):
     -------
     records : list of str
         Record names (without extension).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_autonet.ecg import list_records
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("119", "106"):
+    ...     _ = (folder / f"{name}.hea").write_text("")
+    >>> list_records(folder)
+    ['106', '119']
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -112,6 +123,15 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
     ValueError
         When the header or a signal file cannot be read (corrupt, truncated),
         or a lead or sample range does not exist; the message names the file.
+
+    Examples
+    --------
+    Needs wfdb records (here the project's ``shared/data``), so not run as a test:
+
+    >>> from sklearn_autonet.ecg import read_record
+    >>> rec = read_record("shared/data/mitdb_wfdb/100", leads="MLII", sampto=3600)  # doctest: +SKIP
+    >>> rec.signal.shape, rec.fs, rec.lead_names                                   # doctest: +SKIP
+    ((1, 3600), 360.0, ('MLII',))
     """
     wfdb = _wfdb()
     base = _record_base(path)
@@ -177,6 +197,15 @@ def read_annotation(path, extension="atr"):
         When the annotation file is missing; the message names it.
     ValueError
         When it cannot be parsed; the message names it.
+
+    Examples
+    --------
+    Needs wfdb records (here the project's ``shared/data``), so not run as a test:
+
+    >>> from sklearn_autonet.ecg import read_annotation
+    >>> ann = read_annotation("shared/data/mitdb_wfdb/100")   # doctest: +SKIP
+    >>> ann.symbol[:3], ann.sample[:3]                         # doctest: +SKIP
+    (['+', 'N', 'N'], array([ 18,  77, 370]))
     """
     wfdb = _wfdb()
     base = _record_base(path)
@@ -237,6 +266,15 @@ def detect_r_peaks(signal, fs, method="xqrs"):
     -------
     r_peaks : ndarray of int
         Sample indices, increasing, without repeats.
+
+    Examples
+    --------
+    Needs wfdb and a real recording, so not run as a test:
+
+    >>> from sklearn_autonet.ecg import detect_r_peaks, read_record
+    >>> rec = read_record("shared/data/mitdb_wfdb/100", leads="MLII", sampto=3600)  # doctest: +SKIP
+    >>> detect_r_peaks(rec.signal[0], rec.fs)[:3]                                   # doctest: +SKIP
+    array([ 76, 370, 662])
     """
     wfdb = _wfdb()
     x = np.asarray(signal, dtype=np.float64)
