@@ -34,23 +34,24 @@ clf.fit(train.data, train.target, groups=train.groups)
 # %%
 # One row per candidate:
 history = pd.DataFrame(clf.search_history_)
+pd.set_option("display.width", 160)
 print(history[["depth", "architecture", "n_parameters", "max_ratio", "epochs", "validation_score", "selected"]])
 print("stop reason:", clf.stop_reason_)
 
 # %%
-# Validation score (balanced accuracy by default) against the candidate's depth;
-# the selected candidate is circled.
+# Validation score (balanced accuracy by default) of each candidate, in the order the
+# search trained them; the selected candidate is circled.
 fig, ax = plt.subplots(figsize=(6, 3.5))
 candidate = history.index + 1
 ax.plot(candidate, history["validation_score"], marker="o")
 chosen = history["selected"].astype(bool)
 ax.scatter(candidate[chosen], history["validation_score"][chosen], s=200, facecolors="none",
            edgecolors="C3", label="selected")
-for c, n in zip(candidate, history["n_parameters"]):
-    ax.annotate(f"{n} params", (c, history["validation_score"][c - 1]), textcoords="offset points",
-                xytext=(0, 8), ha="center", fontsize=8)
+for c, d, n in zip(candidate, history["depth"], history["n_parameters"]):
+    ax.annotate(f"depth {d}, {n} params", (c, history["validation_score"][c - 1]),
+                textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
 ax.set_xticks(candidate)
-ax.set_xlabel("candidate (depth = number of blocks)")
+ax.set_xlabel("candidate (in the order trained)")
 ax.set_ylabel("validation score")
 ax.set_title("AutoNet search on MIT-BIH DS1 beats")
 ax.legend()
