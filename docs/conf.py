@@ -7,7 +7,9 @@ numpydoc docstrings through autosummary; sphinx-gallery runs the quick examples
 the executed examples use an even smaller search budget (CI sets it).
 """
 
+import json
 import os
+from pathlib import Path
 
 import sklearn_autonet
 
@@ -28,7 +30,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
+exclude_patterns = ["_build", "_generated", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
 
 # API reference: one page per public name, numpydoc sections, no inherited clutter.
 autosummary_generate = True
@@ -55,6 +57,47 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
 }
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+# The benchmarks page shows the latest results: every benchmarks/results/*.json becomes
+# tables in _generated/benchmark_tables.md (included by benchmarks.md) at each build.
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value)
+    return str(value).replace("|", "\\|")
+
+
+def _table(rows):
+    columns = [c for c in rows[0] if all(not isinstance(r.get(c), (dict, list)) for r in rows)]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return lines
+
+
+def _benchmark_tables(results_dir, out_file):
+    lines = []
+    for path in sorted(Path(results_dir).glob("*.json")):
+        data = json.loads(path.read_text())
+        lines += [f"## {path.stem}", "", f"`benchmarks/results/{path.name}`", ""]
+        scalars = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
+        if scalars:
+            lines += _table([{"figure": k, "value": _cell(v)} for k, v in scalars.items()]) + [""]
+        for key, value in data.items():
+            if isinstance(value, dict) and value:
+                rows = [{"figure": k, "value": _cell(v)} for k, v in value.items()]
+            elif isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+                rows = value
+            else:
+                continue
+            lines += [f"**{key}**", ""] + _table(rows) + [""]
+    out_file.parent.mkdir(exist_ok=True)
+    out_file.write_text("\n".join(lines or ["No benchmark results yet."]) + "\n")
+
+
+_here = Path(__file__).resolve().parent
+_benchmark_tables(_here.parent / "benchmarks" / "results", _here / "_generated" / "benchmark_tables.md")
 
 html_theme = "alabaster"
 html_theme_options = {"description": "AutoNet layer-wise convex networks for scikit-learn", "fixed_sidebar": False}
