@@ -145,6 +145,12 @@ class BandpassFilter(_SignalTransformer):
     order : int, default=4
         Order of the Butterworth design (per cut-off).
 
+    Attributes
+    ----------
+    sos : ndarray of shape (n_sections, 6)
+        The filter's second-order sections, computed from the parameters
+        (``fit`` learns nothing from the data).
+
     See Also
     --------
     BaselineRemover : baseline-wander removal alone.
@@ -229,6 +235,12 @@ class BaselineRemover(_SignalTransformer):
     order : int, default=2
         ``method="highpass"``: the Butterworth order.
 
+    Attributes
+    ----------
+    None
+        Stateless: ``fit`` only checks the parameters and ``X``; each signal
+        is transformed on its own.
+
     Examples
     --------
     >>> import numpy as np
@@ -291,6 +303,12 @@ class Resampler(_SignalTransformer):
     target_rate : float, default=250.0
         Sampling rate of the output in Hz.
 
+    Attributes
+    ----------
+    None
+        Stateless: ``fit`` only checks the parameters and ``X``; each signal
+        is transformed on its own.
+
     Examples
     --------
     >>> import numpy as np
@@ -328,6 +346,12 @@ class SignalStandardizer(_SignalTransformer):
         leads of a signal together (keeps the leads' relative amplitude).
     eps : float, default=1e-8
         Signals whose standard deviation is below ``eps`` are only centred.
+
+    Attributes
+    ----------
+    None
+        Stateless: ``fit`` only checks the parameters and ``X``; each signal
+        is transformed on its own.
 
     Examples
     --------
