@@ -34,7 +34,6 @@ exclude_patterns = ["_build", "_generated", "auto_examples/*.ipynb", "auto_examp
 
 # API reference: one page per public name, numpydoc sections, no inherited clutter.
 autosummary_generate = True
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"
 add_module_names = False
 numpydoc_show_class_members = False
