@@ -260,4 +260,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(signals, tmp_path, m
     assert resumed.search_history_["seconds"][0] == saved["info"]["seconds"]
     assert resumed.search_history_["validation_score"] == full.search_history_["validation_score"]
     assert resumed.best_index_ == full.best_index_ and resumed.stop_reason_ == full.stop_reason_
-    np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
+    # candidate 0's weights were trained in the killed process, whose torch thread count
+    # may differ from this one's (other tests limit threads): equal up to float rounding
+    np.testing.assert_allclose(resumed.predict_proba(X), full.predict_proba(X), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(resumed.predict(X), full.predict(X))
