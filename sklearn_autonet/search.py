@@ -214,9 +214,9 @@ def train_task(spec, seed, device, threads, time_left, parent_state, net_params,
     seed : int
     device : str
         A torch device, or ``"auto"`` (the GPU this worker sees, else the CPU).
-    threads : int
+    threads : int or None
         Upper bound on torch's intra-op threads during the task (the previous
-        setting is restored afterwards).
+        setting is restored afterwards); None leaves them as they are.
     time_left : float or None
         Seconds left of the search's budget when the task was sent.
     parent_state : dict or None
@@ -236,7 +236,8 @@ def train_task(spec, seed, device, threads, time_left, parent_state, net_params,
     device = resolve_device(device)
     params = dict(net_params, device=device)
     previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(previous, int(threads))))
+    if threads is not None:
+        torch.set_num_threads(max(1, min(previous, int(threads))))
     try:
         with warnings.catch_warnings():
             # memory-mapped inputs are read-only; training never writes to them
@@ -423,7 +424,8 @@ class _RoundRunner:
         self.store, self.deadline, self.parallel = store, deadline, parallel
         self.interrupt, self.bar = interrupt, bar
         self.n_workers = max(1, joblib.effective_n_jobs(config.n_jobs))
-        self.threads = threads_per_task(self.n_workers)
+        # one worker: leave torch's threads as they are (the search of one candidate per round, as before)
+        self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
 
     def __call__(self, spec, depth, seeds, parent_state, rows, kept):
         config, first = self.config, len(rows)
