@@ -42,7 +42,9 @@ def main(argv=None):
     clf = AutoNetLCNClassifier(signal_shape=X.shape[1:], sampling_rate=360, class_weight="balanced",
                                max_candidates=2, max_epochs=20, random_state=0)
     cv = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0)
-    result = cross_validate(clf, data, y, groups=groups, cv=cv,
+    # groups= splits the folds by record; params={"groups": ...} also makes the search's
+    # own validation split (inside each fold's fit) keep every record on one side
+    result = cross_validate(clf, data, y, groups=groups, cv=cv, params={"groups": groups},
                             scoring=["balanced_accuracy", "f1_macro"], return_indices=True)
     for i, test_idx in enumerate(result["indices"]["test"]):
         print(f"fold {i}: test records {sorted(set(groups[test_idx]))}  balanced accuracy "
