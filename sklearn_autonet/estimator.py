@@ -84,6 +84,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Stop after this many candidates in a row without a better validation score.
     max_time : float, default=None
         Budget: wall-clock seconds for the search; checked after each epoch.
+        The first round always trains (at least one epoch), so that ``fit``
+        ends with a network.
     max_epochs : int, default=100
         Budget: most epochs per candidate.
     epoch_patience : int, default=10

@@ -312,7 +312,9 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
                 if len(rows) >= config.max_candidates:
                     stop_reason = "max_candidates"
                     break
-                if deadline is not None and time.monotonic() >= deadline:
+                # the first round always runs (a fitted estimator needs a network);
+                # the time budget decides whether the search grows beyond it
+                if rows and deadline is not None and time.monotonic() >= deadline:
                     stop_reason = "max_time"
                     break
                 spec = widest_spec(
