@@ -37,6 +37,18 @@ def counting_train(monkeypatch, hook=None):
 
 
 # ------------------------------------------------------------ interruption
+@pytest.fixture
+def default_sigint():
+    """Python's default SIGINT handler, as under a terminal's Ctrl-C.
+
+    A job started in the background of a non-interactive shell (as CI may be)
+    inherits SIGINT ignored, and the search rightly leaves an ignored SIGINT alone.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _sigint_during(monkeypatch, depth):
     """Send a real SIGINT to this process at the end of the first epoch of the depth-``depth`` candidate."""
     real = training.Deadline.on_epoch_end
@@ -49,7 +61,7 @@ def _sigint_during(monkeypatch, depth):
     monkeypatch.setattr(training.Deadline, "on_epoch_end", on_epoch_end)
 
 
-def test_ctrl_c_keeps_the_best_finished_candidate(signals, monkeypatch):
+def test_ctrl_c_keeps_the_best_finished_candidate(signals, monkeypatch, default_sigint):
     X, y = signals
     _sigint_during(monkeypatch, depth=2)
     handler = signal.getsignal(signal.SIGINT)
@@ -61,7 +73,7 @@ def test_ctrl_c_keeps_the_best_finished_candidate(signals, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is handler  # the user's handler is back
 
 
-def test_ctrl_c_before_any_candidate_finished_reraises(signals, monkeypatch):
+def test_ctrl_c_before_any_candidate_finished_reraises(signals, monkeypatch, default_sigint):
     X, y = signals
     _sigint_during(monkeypatch, depth=1)
     handler = signal.getsignal(signal.SIGINT)
