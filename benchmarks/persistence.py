@@ -32,20 +32,11 @@ import sklearn_autonet
 from sklearn_autonet import AutoNetLCNClassifier, load, save
 from sklearn_autonet.export import export_onnx
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("AUTONET_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
-RESULTS = ROOT / "benchmarks" / "results" / "persistence.json"
+from data import RESULTS as RESULTS_DIR
+from data import ROOT, mitbih_beats
 
-
-def load_beats():
-    d = np.load(DATA / "mitbih_beats" / "mitbih_beats_ds1_ds2.npz")
-    out = {}
-    for split in ("train", "test"):
-        keep = d[f"y_{split}"] < 4  # N, S, V, F
-        X = d[f"X_{split}"][keep].astype(np.float32) / float(d["adu_per_mV"])
-        X -= X.mean(axis=1, keepdims=True)
-        out[split] = (X[:, None, :], d[f"y_{split}"][keep].astype(int), d[f"record_{split}"][keep])
-    return out, [str(c) for c in d["class_names"][:4]]
+RESULTS = RESULTS_DIR / "persistence.json"
+CLASS_NAMES = ["N", "S", "V", "F"]
 
 
 def per_call_seconds(fn, repeats, warmup=20):
@@ -63,7 +54,7 @@ def per_call_seconds(fn, repeats, warmup=20):
 def main():
     import onnxruntime as ort
 
-    data, class_names = load_beats()
+    data, class_names = mitbih_beats(), CLASS_NAMES
     X_train, y_train, groups = data["train"]
     X_test, y_test, _ = data["test"]
     clf = AutoNetLCNClassifier(
