@@ -568,6 +568,8 @@ def _history_row(index, spec, info, score, n_fit, config):
         "warm_layers": info["copied_layers"],
         "epochs": info["epochs"],
         "best_epoch": info["best_epoch"],
+        "max_epochs": int(config.net_params.get("max_epochs", 0)),
+        "epoch_patience": int(config.net_params.get("epoch_patience", 0)),
         "batch_size": info.get("batch_size", 0),
         "torch_threads": info.get("torch_threads", 0),
         "device": info.get("device", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -122,6 +123,36 @@ def weighted_input(X, sample_weight):
 def auto_batch_size(n_fit):
     """Default mini-batch size: about a tenth of the data, between 16 and 256."""
     return int(min(256, max(16, n_fit // 10)))
+
+
+def steps_per_epoch(n_fit, batch_size):
+    """Optimizer steps in one epoch (a trailing partial batch is dropped when there are several)."""
+    return max(1, n_fit // batch_size) if n_fit > batch_size else 1
+
+
+def epoch_budget(n_fit, batch_size, max_epochs, epoch_patience, min_steps_per_epoch=10):
+    """``max_epochs`` and ``epoch_patience`` scaled up on data too small for a real epoch.
+
+    When one epoch is fewer than ``min_steps_per_epoch`` optimizer steps (a
+    few dozen samples make one or two mini-batches), both budgets are
+    multiplied by ``ceil(min_steps_per_epoch / steps)``, so that a candidate
+    gets as many optimizer steps, and early stopping waits as many, as it
+    would on data with ``min_steps_per_epoch`` batches per epoch.
+
+    Returns
+    -------
+    max_epochs, epoch_patience, factor : int
+
+    Examples
+    --------
+    >>> epoch_budget(18, 16, 100, 10)     # 23 UCR ECGFiveDays series, 5 held out: 1 step per epoch
+    (1000, 100, 10)
+    >>> epoch_budget(11860, 256, 100, 10)  # MIT-BIH DS1 beats: 46 steps per epoch
+    (100, 10, 1)
+    """
+    steps = steps_per_epoch(n_fit, batch_size)
+    factor = max(1, math.ceil(min_steps_per_epoch / steps))
+    return max_epochs * factor, epoch_patience * factor, factor
 
 
 def make_net(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_autonet import AutoNetLCNClassifier
+from sklearn_autonet.training import epoch_budget
 from sklearn_autonet.validation_split import validation_split
 
 FAST = dict(max_epochs=3, random_state=0)
@@ -118,3 +119,23 @@ def test_pandas_input_keeps_feature_names():
     clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=20, random_state=0).fit(X, y)
     assert list(clf.feature_names_in_) == ["rr_pre", "rr_post", "qrs", "amp"]
     assert clf.score(X, y) > 0.8
+
+
+def test_epoch_budgets_scale_up_when_an_epoch_is_one_step(signals):
+    X, y = signals  # 90 signals: 72 fit after the split, batches of 16 -> 4 steps per epoch
+    clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=3, epoch_patience=2, random_state=0).fit(X, y)
+    history = clf.search_history_
+    # ceil(10 / 4) = 3: three times the budgets, and the candidate may use them
+    assert history["max_epochs"] == [9] and history["epoch_patience"] == [6]
+    assert 3 < history["epochs"][0] <= 9
+    plain = AutoNetLCNClassifier(
+        max_candidates=1, max_epochs=3, epoch_patience=2, min_steps_per_epoch=1, random_state=0
+    ).fit(X, y)
+    assert plain.search_history_["max_epochs"] == [3] and plain.search_history_["epochs"][0] <= 3
+
+
+def test_epoch_budget_counts_optimizer_steps():
+    assert epoch_budget(18, 16, 100, 10) == (1000, 100, 10)
+    assert epoch_budget(80, 16, 100, 10) == (200, 20, 2)  # 5 steps per epoch
+    assert epoch_budget(160, 16, 100, 10) == (100, 10, 1)
+    assert epoch_budget(18, 16, 100, 10, min_steps_per_epoch=1) == (100, 10, 1)
