@@ -7,16 +7,20 @@ from pathlib import Path
 
 import numpy as np
 
+from sklearn_autonet.datasets import rr_ratio_features
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("AUTONET_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def mitbih_beats(train_size=None, seed=0):
+def mitbih_beats(train_size=None, seed=0, rr=False):
     """MIT-BIH DS1 (train) / DS2 (test) beats, classes N, S, V, F, in mV with the beat mean removed.
 
     Returns ``{"train": (X, y, records), "test": (X, y, records)}`` with X of
     shape (n, 1, 256) at 360 Hz.  ``train_size`` subsamples DS1 uniformly.
+    ``rr=True`` appends a fourth array to each tuple: the four RR ratio
+    features of :func:`sklearn_autonet.datasets.rr_ratio_features`.
     """
     d = np.load(DATA / "mitbih_beats" / "mitbih_beats_ds1_ds2.npz")
     out = {}
@@ -25,6 +29,8 @@ def mitbih_beats(train_size=None, seed=0):
         X = d[f"X_{split}"][keep].astype(np.float32) / float(d["adu_per_mV"])
         X -= X.mean(axis=1, keepdims=True)
         out[split] = (X[:, None, :], d[f"y_{split}"][keep].astype(int), d[f"record_{split}"][keep])
+        if rr:
+            out[split] += (rr_ratio_features(d[f"rr_{split}"][keep]),)
     if train_size is not None and train_size < len(out["train"][1]):
         pick = np.sort(np.random.RandomState(seed).choice(len(out["train"][1]), train_size, replace=False))
         out["train"] = tuple(a[pick] for a in out["train"])
@@ -33,9 +39,17 @@ def mitbih_beats(train_size=None, seed=0):
 
 def ecg200():
     """UCR ECG200, official split, as (n, 1, 96) signals."""
-    folder = DATA / "ucr_ECG200"
-    train = np.loadtxt(folder / "ECG200_TRAIN.tsv.gz")
-    test = np.loadtxt(folder / "ECG200_TEST.tsv.gz")
+    return ucr("ECG200")
+
+
+def ucr(name):
+    """A UCR data set of ``shared/data/ucr_<name>``, official split, as (n, 1, T) signals.
+
+    Returns ``X_train, y_train, X_test, y_test``.
+    """
+    folder = DATA / f"ucr_{name}"
+    train = np.loadtxt(folder / f"{name}_TRAIN.tsv.gz")
+    test = np.loadtxt(folder / f"{name}_TEST.tsv.gz")
     return (
         train[:, None, 1:].astype(np.float32),
         train[:, 0].astype(int),

@@ -4,6 +4,7 @@
 #   bash scripts/run.sh demo [demo options]   # the AutoNet search on real data
 #   bash scripts/run.sh test [pytest options] # the whole test suite
 #   bash scripts/run.sh docs [sphinx options] # the Sphinx site, warnings as errors -> docs/_build/html
+#   bash scripts/run.sh bench SUITE [options] # a side-by-side suite: mitbih, ucr or tabular
 #   bash scripts/run.sh setup                 # only the set-up
 #
 # Set-up: inside an active virtual environment (VIRTUAL_ENV set) that one is used;
@@ -42,5 +43,13 @@ case "$what" in
       "$py" -m pip install --quiet -e ".[docs]"
     fi
     exec "$py" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
-  *) echo "usage: bash scripts/run.sh {demo|test|docs|setup} [options]" >&2; exit 2 ;;
+  bench)
+    # The bench extra (aeon for MiniRocket); one suite of benchmarks/ per call.
+    suite="${1:?usage: bash scripts/run.sh bench {mitbih|ucr|tabular} [options]}"
+    shift
+    if ! "$py" -c "import aeon" >/dev/null 2>&1; then
+      "$py" -m pip install --quiet -e ".[bench]"
+    fi
+    exec "$py" "benchmarks/$suite.py" "$@" ;;
+  *) echo "usage: bash scripts/run.sh {demo|test|docs|bench|setup} [options]" >&2; exit 2 ;;
 esac

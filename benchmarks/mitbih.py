@@ -1,0 +1,76 @@
+"""MIT-BIH inter-patient suite: every contender on DS1 -> DS2, classes N, S, V, F, in one run.
+
+Data: the 30k-beat set of ``shared/data/mitbih_beats`` (DS1 train, DS2 test,
+de Chazal et al. 2004), beats of 256 samples at 360 Hz in mV with the beat mean
+removed, plus four RR ratio side features (``rr_ratio_features``).  Every
+contender reads the same rows (beat, then RR ratios), uses class weights
+("balanced") where it has them and, where it makes a validation split, splits by
+record.  AutoNet runs first; RandomCNN then trains as many candidates as AutoNet
+did.  The ResNet gets AutoNet's per-candidate epoch budget (100 epochs, early
+stopping after 10) and at most ``--resnet-max-time`` seconds.
+
+    python benchmarks/mitbih.py                      # all contenders (about 30-40 min on 2 cores)
+    python benchmarks/mitbih.py --contenders AutoNet HistGB
+
+Writes ``benchmarks/results/mitbih.json``, ``mitbih.md`` and ``mitbih_ds1_ds2.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from contenders import Task, contenders
+from data import mitbih_beats
+from suite import run_holdout, write
+
+CLASSES = ["N", "S", "V", "F"]
+TARGET = 0.83
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contenders", nargs="+", default=None)
+    parser.add_argument("--resnet-max-time", type=float, default=900.0)
+    parser.add_argument("--train-size", type=int, default=None, help="subsample DS1 (quick checks only)")
+    args = parser.parse_args(argv)
+    data = mitbih_beats(train_size=args.train_size, rr=True)
+    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
+    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
+    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
+    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    names = list(contenders(task, args.contenders))
+    print(f"MIT-BIH DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} (N, S, V, F); contenders: {names}")
+    rows, n_candidates = [], 10
+    for name in names:
+        kwargs = {}
+        if name == "RandomCNN":
+            kwargs["n_candidates"] = n_candidates
+        row = run_holdout(task, name, train, test, groups=g_tr, class_names=CLASSES, **kwargs)
+        if name == "AutoNet":
+            n_candidates = row["candidates"]
+        rows.append(row)
+    resnet = [r for r in rows if r["contender"] == "ResNet1D"]
+    autonet = [r for r in rows if r["contender"] == "AutoNet"]
+    block = {"train": "DS1", "test": "DS2", "n_train": len(y_tr), "n_test": len(y_te), "target": TARGET,
+             "results": rows}
+    if autonet:
+        others = [r["balanced_accuracy"] for r in rows if r["contender"] != "AutoNet"]
+        a = autonet[0]
+        block["targets"] = {
+            "balanced_accuracy >= 0.83": a["balanced_accuracy"] >= TARGET,
+            "best of all contenders": all(a["balanced_accuracy"] > o for o in others) if others else None,
+            "search under 15 min": a["fit_seconds"] < 900,
+        }
+        if resnet:
+            block["parameter_ratio_to_resnet"] = a["n_parameters"] / resnet[0]["n_parameters"]
+            block["targets"]["under 5% of the ResNet's parameters"] = block["parameter_ratio_to_resnet"] < 0.05
+        print("targets:", block["targets"])
+    command = "python benchmarks/mitbih.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    write("mitbih", {"ds1_ds2": block}, command.strip())
+
+
+if __name__ == "__main__":
+    main()

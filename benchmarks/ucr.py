@@ -1,0 +1,55 @@
+"""UCR ECG suite: every contender on ECG200 and ECGFiveDays, official splits, in one run.
+
+The series are the archive's z-normalised ones, as (n, 1, T) signals without a
+sampling rate.  No class weights (the published accuracies use none).
+AutoNet runs first on each data set; RandomCNN trains as many candidates as it did.
+
+    python benchmarks/ucr.py                          # both data sets, all contenders
+    python benchmarks/ucr.py --datasets ECG200 --contenders AutoNet MiniRocket+Ridge
+
+Writes ``benchmarks/results/ucr.json``, ``ucr.md`` and one ``ucr_<dataset>.png`` each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from contenders import Task, contenders
+from data import ucr
+from suite import run_holdout, write
+
+#: Accuracy targets (published ROCKET / InceptionTime: ECG200 0.906 / 0.930, ECGFiveDays 1.000 / 1.000).
+TARGETS = {"ECG200": 0.93, "ECGFiveDays": 0.99}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(TARGETS))
+    parser.add_argument("--contenders", nargs="+", default=None)
+    args = parser.parse_args(argv)
+    blocks = {}
+    for dataset in args.datasets:
+        X_tr, y_tr, X_te, y_te = ucr(dataset)
+        task = Task(signal_shape=X_tr.shape[1:])
+        train, test = (X_tr.reshape(len(X_tr), -1), y_tr), (X_te.reshape(len(X_te), -1), y_te)
+        print(f"{dataset}: train {len(y_tr)}, test {len(y_te)}, length {X_tr.shape[-1]}")
+        rows, n_candidates = [], 10
+        for name in contenders(task, args.contenders):
+            kwargs = {"n_candidates": n_candidates} if name == "RandomCNN" else {}
+            row = run_holdout(task, name, train, test, **kwargs)
+            if name == "AutoNet":
+                n_candidates = row["candidates"]
+            rows.append(row)
+        block = {"n_train": len(y_tr), "n_test": len(y_te), "target": TARGETS.get(dataset), "results": rows}
+        autonet = [r for r in rows if r["contender"] == "AutoNet"]
+        if autonet and dataset in TARGETS:
+            block["targets"] = {f"accuracy >= {TARGETS[dataset]}": autonet[0]["accuracy"] >= TARGETS[dataset]}
+            print("targets:", block["targets"])
+        blocks[dataset] = block
+    command = "python benchmarks/ucr.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    write("ucr", blocks, command.strip())
+
+
+if __name__ == "__main__":
+    main()

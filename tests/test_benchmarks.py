@@ -1,0 +1,95 @@
+"""The side-by-side benchmark harness (benchmarks/): contenders, scoring rows, written results.
+
+These check the machinery on UCR ECG200 with the contenders that need no
+``bench`` extra (MiniRocket needs aeon and is exercised by the suites).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import balanced_accuracy_score, f1_score
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from contenders import Task, contenders, n_parameters  # noqa: E402
+from suite import run_holdout, write  # noqa: E402
+from torch_contenders import RandomCNNSearch, ResNet1DClassifier  # noqa: E402
+
+pytestmark = pytest.mark.real_data
+
+
+@pytest.fixture(scope="module")
+def flat_ecg200(ecg200):
+    X_train, y_train, X_test, y_test = ecg200
+    return X_train.reshape(len(X_train), -1), y_train, X_test.reshape(len(X_test), -1), y_test
+
+
+def test_resnet_has_millions_of_parameters_and_reads_side_features():
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 1 * 64 + 3).astype(np.float32)
+    y = np.arange(40) % 2
+    model = ResNet1DClassifier(signal_shape=(1, 64), max_epochs=1, random_state=0).fit(X, y)
+    counted = sum(p.numel() for p in model.net_.module_.parameters())
+    assert model.n_parameters_ == counted > 1_000_000
+    # the head takes the trunk's 512 pooled features plus the 3 side features
+    assert model.net_.module_.head.in_features == 512 + 3
+    proba = model.predict_proba(X)
+    assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert model.epochs_ == 1
+
+
+def test_random_cnn_search_keeps_the_best_validation_candidate(flat_ecg200):
+    X_train, y_train, X_test, y_test = flat_ecg200
+    search = RandomCNNSearch(n_candidates=3, max_epochs=15, random_state=0).fit(X_train, y_train)
+    scores = [h["valid_score"] for h in search.history_]
+    assert len(scores) == 3
+    assert search.best_index_ == int(np.argmax(scores))
+    best = search.history_[search.best_index_]
+    assert search.n_parameters_ == best["n_parameters"] == sum(p.numel() for p in search.net_.module_.parameters())
+    assert len(best["filters"]) == len(best["kernels"]) == len(search.net_.module_.trunk) // 4
+    # candidates differ: the draws are random, not one architecture three times
+    assert len({tuple(h["filters"]) + tuple(h["kernels"]) for h in search.history_}) == 3
+    assert set(search.predict(X_test)) <= set(y_train)
+    assert balanced_accuracy_score(y_test, search.predict(X_test)) > 0.6
+
+
+def test_holdout_row_scores_the_contenders_own_predictions(flat_ecg200, tmp_path):
+    X_train, y_train, X_test, y_test = flat_ecg200
+    task = Task(signal_shape=(1, 96))
+    row = run_holdout(task, "HistGB", (X_train, y_train), (X_test, y_test))
+    # the same model fitted here predicts what the child process predicted
+    model = contenders(task)["HistGB"]().fit(X_train, y_train)
+    y_pred = model.predict(X_test)
+    assert row["accuracy"] == pytest.approx(np.mean(y_pred == y_test))
+    assert row["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y_test, y_pred))
+    assert row["macro_f1"] == pytest.approx(f1_score(y_test, y_pred, average="macro"))
+    assert row["n_parameters"] == n_parameters(model) > 0
+    assert row["fit_seconds"] > 0 and row["peak_rss_mb"] >= row["rss_before_fit_mb"] > 0
+    assert set(row) >= {"recall_-1", "recall_1", "predict_ms_per_1000"}
+
+    path = write("unit", {"ECG200": {"target": 0.9, "results": [row]}}, "pytest", results_dir=tmp_path)
+    saved = json.loads(path.read_text())
+    assert saved["datasets"]["ECG200"]["results"][0]["accuracy"] == row["accuracy"]
+    assert saved["environment"]["torch"] == torch.__version__
+    assert "| HistGB |" in (tmp_path / "unit.md").read_text()
+    assert (tmp_path / "unit_ECG200.png").stat().st_size > 1000
+
+
+def test_autonet_contender_is_the_estimator_with_defaults():
+    task = Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True)
+    model = contenders(task)["AutoNet"]()
+    params = model.get_params()
+    assert params["signal_shape"] == (1, 256) and params["sampling_rate"] == 360
+    assert params["class_weight"] == "balanced"
+    from sklearn_autonet import AutoNetLCNClassifier
+
+    defaults = AutoNetLCNClassifier().get_params()
+    changed = {k for k in params if params[k] != defaults[k]}
+    assert changed == {"signal_shape", "sampling_rate", "class_weight", "random_state"}
+    # tabular: behind a StandardScaler; no signal contenders
+    assert set(contenders(Task(signal_shape=None))) == {"AutoNet", "HistGB", "MLP"}
