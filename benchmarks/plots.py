@@ -33,7 +33,7 @@ def plot_dataset(dataset, block, path):
     if "target" in block:
         for ax in axes:
             ax.axhline(block["target"], color="tab:red", linestyle="--", linewidth=1, label=f"target {block['target']}")
-        axes[0].legend(loc="lower right", fontsize=8)
+        axes[0].legend(loc="upper center", fontsize=8)
     axes[0].set_ylabel(score)
     fig.suptitle(dataset)
     fig.tight_layout()

@@ -157,6 +157,14 @@ def environment():
 TABLE_COLUMNS = ("contender", "accuracy", "accuracy_mean", "accuracy_std", "balanced_accuracy", "macro_f1")
 
 
+def _markdown_cell(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def markdown(datasets):
     """Markdown tables (one per dataset) of the scalar columns of each row."""
     lines = []
@@ -165,8 +173,7 @@ def markdown(datasets):
         columns = [c for c in rows[0] if all(isinstance(r.get(c), (int, float, str)) for r in rows)]
         lines += [f"### {dataset}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for r in rows:
-            cells = [f"{r[c]:.4g}" if isinstance(r[c], float) else f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])
-                     for c in columns]
+            cells = [_markdown_cell(r[c]) for c in columns]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

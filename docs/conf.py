@@ -75,10 +75,37 @@ def _table(rows):
     return lines
 
 
+def _suite_section(data, path, out_dir):
+    """A side-by-side suite file: per data set its targets, its table and its plots."""
+    import sys
+
+    sys.path.insert(0, str(path.parent.parent))
+    from plots import plot_dataset
+
+    suite = data["suite"]
+    lines = [f"## {suite}", "", f"`benchmarks/results/{path.name}`; reproduce: `{data['command']}`", ""]
+    env = data.get("environment", {})
+    lines += [f"Measured {env.get('date', '')} on {env.get('cpu_count', '?')} CPU cores, torch "
+              f"{env.get('torch', '?')}, scikit-learn {env.get('sklearn', '?')}.", ""]
+    for dataset, block in data["datasets"].items():
+        lines += [f"### {suite}: {dataset}", ""]
+        if block.get("targets"):
+            lines += _table([{"target": k, "holds": v} for k, v in block["targets"].items()]) + [""]
+        lines += _table(block["results"]) + [""]
+        image = f"{suite}_{dataset}.png"
+        plot_dataset(dataset, block, out_dir / image)
+        lines += [f"![{suite} {dataset}: score against parameters and fit time]({image})", ""]
+    return lines
+
+
 def _benchmark_tables(results_dir, out_file):
     lines = []
+    out_file.parent.mkdir(exist_ok=True)
     for path in sorted(Path(results_dir).glob("*.json")):
         data = json.loads(path.read_text())
+        if "suite" in data:
+            lines += _suite_section(data, path, out_file.parent)
+            continue
         lines += [f"## {path.stem}", "", f"`benchmarks/results/{path.name}`", ""]
         scalars = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
         if scalars:
