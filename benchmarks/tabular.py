@@ -5,7 +5,7 @@ accuracy per fold.  AutoNet and the MLP sit behind a ``StandardScaler``.
 
     python benchmarks/tabular.py
 
-Writes ``benchmarks/results/tabular.json``, ``tabular.md`` and one ``tabular_<dataset>.png`` each.
+A partial run writes ``tabular_partial.*`` instead.  A full run writes ``benchmarks/results/tabular.json``, ``tabular.md`` and one ``tabular_<dataset>.png`` each.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def main(argv=None):
         rows = [run_cv(task, name, X, y, cv) for name in contenders(task, args.contenders)]
         blocks[dataset] = {"n_samples": X.shape[0], "cv": "StratifiedKFold(5, shuffle, seed 0)", "results": rows}
     command = "python benchmarks/tabular.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    write("tabular", blocks, command.strip())
+    # a partial run (some contenders, data sets or options) never replaces the full results
+    suite = "tabular_partial" if args.contenders or args.datasets != list(DATASETS) else "tabular"
+    write(suite, blocks, command.strip())
 
 
 if __name__ == "__main__":

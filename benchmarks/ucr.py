@@ -7,7 +7,7 @@ AutoNet runs first on each data set; RandomCNN trains as many candidates as it d
     python benchmarks/ucr.py                          # both data sets, all contenders
     python benchmarks/ucr.py --datasets ECG200 --contenders AutoNet MiniRocket+Ridge
 
-Writes ``benchmarks/results/ucr.json``, ``ucr.md`` and one ``ucr_<dataset>.png`` each.
+A partial run writes ``ucr_partial.*`` instead.  A full run writes ``benchmarks/results/ucr.json``, ``ucr.md`` and one ``ucr_<dataset>.png`` each.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def main(argv=None):
             print("targets:", block["targets"])
         blocks[dataset] = block
     command = "python benchmarks/ucr.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    write("ucr", blocks, command.strip())
+    # a partial run (some contenders, data sets or options) never replaces the full results
+    suite = "ucr_partial" if args.contenders or args.datasets != list(TARGETS) else "ucr"
+    write(suite, blocks, command.strip())
 
 
 if __name__ == "__main__":

@@ -102,6 +102,8 @@ def _benchmark_tables(results_dir, out_file):
     lines = []
     out_file.parent.mkdir(exist_ok=True)
     for path in sorted(Path(results_dir).glob("*.json")):
+        if path.stem.endswith("_partial"):  # partial suite runs (not committed) stay off the page
+            continue
         data = json.loads(path.read_text())
         if "suite" in data:
             lines += _suite_section(data, path, out_file.parent)
