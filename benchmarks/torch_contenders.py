@@ -22,11 +22,9 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 from torch import nn
 
-from sklearn_autonet.training import Deadline, WholeBatchLoader, auto_batch_size
+from sklearn_autonet.training import Deadline, auto_batch_size, batching
 from sklearn_autonet.validation_split import validation_split
 
 
@@ -107,7 +105,6 @@ def _train(module, X_fit, y_fit, X_valid, y_valid, *, class_weights, max_epochs,
            learning_rate, batch_size, deadline, seed):
     """Train ``module`` with skorch; early stopping on the validation loss."""
     torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
     net = NeuralNetClassifier(
         module,
         criterion=nn.CrossEntropyLoss,
@@ -115,13 +112,7 @@ def _train(module, X_fit, y_fit, X_valid, y_valid, *, class_weights, max_epochs,
         optimizer=torch.optim.AdamW,
         lr=learning_rate,
         max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train=WholeBatchLoader,
-        iterator_valid=WholeBatchLoader,
-        iterator_train__shuffle=True,
-        iterator_train__generator=generator,
-        iterator_train__drop_last=len(y_fit) > batch_size,
-        train_split=predefined_split(Dataset(torch.as_tensor(X_valid), torch.as_tensor(y_valid))),
+        **batching(batch_size, seed, len(y_fit), (torch.as_tensor(X_valid), torch.as_tensor(y_valid))),
         callbacks=[
             ("deadline", Deadline(deadline)),
             ("early_stopping", EarlyStopping(monitor="valid_loss", patience=epoch_patience, load_best=True)),

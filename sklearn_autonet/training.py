@@ -155,6 +155,24 @@ def epoch_budget(n_fit, batch_size, max_epochs, epoch_patience, min_steps_per_ep
     return max_epochs * factor, epoch_patience * factor, factor
 
 
+def batching(batch_size, seed, n_train=None, valid=None):
+    """skorch arguments for seeded, shuffled mini-batches cut by index (:class:`WholeBatchLoader`).
+
+    ``n_train`` (the training samples) drops a trailing partial batch when
+    there is more than one batch, since BatchNorm cannot take a batch of one;
+    ``valid`` is the predefined validation data ``(X, y)``, or None for none.
+    """
+    return dict(
+        batch_size=batch_size,
+        iterator_train=WholeBatchLoader,
+        iterator_valid=WholeBatchLoader,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(int(seed)),
+        iterator_train__drop_last=bool(n_train is not None and n_train > batch_size),
+        train_split=None if valid is None else predefined_split(Dataset(*valid)),
+    )
+
+
 def make_net(
     spec,
     *,
@@ -204,7 +222,6 @@ def make_net(
         callbacks.append(
             ("early_stopping", EarlyStopping(monitor="valid_loss", patience=epoch_patience, load_best=True))
         )
-    generator = torch.Generator().manual_seed(int(seed))
     return WeightedLossNet(
         LCNNetwork,
         module__spec=spec,
@@ -213,13 +230,7 @@ def make_net(
         optimizer=torch.optim.AdamW,
         lr=learning_rate,
         max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train=WholeBatchLoader,
-        iterator_valid=WholeBatchLoader,
-        iterator_train__shuffle=True,
-        iterator_train__generator=generator,
-        iterator_train__drop_last=bool(n_train is not None and n_train > batch_size),
-        train_split=None if valid is None else predefined_split(Dataset(*valid)),
+        **batching(batch_size, seed, n_train, valid),
         callbacks=callbacks,
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
