@@ -45,7 +45,11 @@ case "$what" in
     exec "$py" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
   bench)
     # The bench extra (aeon for MiniRocket); one suite of benchmarks/ per call.
-    suite="${1:?usage: bash scripts/run.sh bench {mitbih|ucr|tabular} [options]}"
+    if [ $# -lt 1 ]; then
+      echo "usage: bash scripts/run.sh bench mitbih|ucr|tabular [options]" >&2
+      exit 2
+    fi
+    suite="$1"
     shift
     if ! "$py" -c "import aeon" >/dev/null 2>&1; then
       "$py" -m pip install --quiet -e ".[bench]"
