@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.neural_network import MLPClassifier
@@ -64,17 +64,20 @@ class MiniRocketRidge(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.random_state = random_state
 
-    def _features(self, X):
+    def _split(self, X):
+        """The signal as (n, leads, T) float64 (what MiniRocket takes) and the side features."""
         X = np.asarray(X, dtype=np.float32)
         n_signal = int(np.prod(self.signal_shape))
-        signal = X[:, :n_signal].reshape(len(X), *self.signal_shape).astype(np.float64)
-        return np.hstack([self.rocket_.transform(signal), X[:, n_signal:]])
+        return X[:, :n_signal].reshape(len(X), *self.signal_shape).astype(np.float64), X[:, n_signal:]
+
+    def _features(self, X):
+        signal, side = self._split(X)
+        return np.hstack([self.rocket_.transform(signal), side])
 
     def fit(self, X, y):
         from aeon.transformations.collection.convolution_based import MiniRocket
 
-        n_signal = int(np.prod(self.signal_shape))
-        signal = np.asarray(X, dtype=np.float64)[:, :n_signal].reshape(len(X), *self.signal_shape)
+        signal, side = self._split(X)
         self.rocket_ = MiniRocket(random_state=self.random_state).fit(signal)
         self.ridge_ = make_pipeline(
             StandardScaler(),
@@ -82,7 +85,7 @@ class MiniRocketRidge(ClassifierMixin, BaseEstimator):
         ).fit(self._features(X), y)
         self.classes_ = self.ridge_.classes_
         ridge = self.ridge_[-1]
-        n_rocket = ridge.coef_.shape[-1] - (np.asarray(X).shape[1] - n_signal)
+        n_rocket = ridge.coef_.shape[-1] - side.shape[1]
         self.n_parameters_ = int(ridge.coef_.size + ridge.intercept_.size + n_rocket)
         return self
 
@@ -143,4 +146,4 @@ def contenders(task, names=None):
     return out
 
 
-__all__ = ["Task", "MiniRocketRidge", "n_parameters", "contenders", "clone"]
+__all__ = ["Task", "MiniRocketRidge", "n_parameters", "contenders"]

@@ -154,9 +154,6 @@ def environment():
     }
 
 
-TABLE_COLUMNS = ("contender", "accuracy", "accuracy_mean", "accuracy_std", "balanced_accuracy", "macro_f1")
-
-
 def _markdown_cell(value):
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -127,7 +127,7 @@ def auto_batch_size(n_fit):
 
 def steps_per_epoch(n_fit, batch_size):
     """Optimizer steps in one epoch (a trailing partial batch is dropped when there are several)."""
-    return max(1, n_fit // batch_size) if n_fit > batch_size else 1
+    return n_fit // batch_size if n_fit > batch_size else 1
 
 
 def epoch_budget(n_fit, batch_size, max_epochs, epoch_patience, min_steps_per_epoch=10):
