@@ -27,7 +27,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from data import RESULTS, mitbih_beats
 from sklearn_autonet.hyperparameters import DataProperties, network_spec
-from sklearn_autonet.training import make_net, to_device_once, weighted_input
+from sklearn_autonet.training import TrainingSettings, make_net, to_device_once, weighted_input
 from sklearn_autonet.validation_split import validation_split
 
 
@@ -73,8 +73,9 @@ def main(argv=None):
     spec = network_spec(props, args.depth, args.width)
     print(spec.describe())
     scores = ScoreEachEpoch(X[valid], y[valid], X_te, y_te)
-    net = make_net(spec, valid=(weighted_input(X[valid], weights[valid]), y[valid]), max_epochs=args.epochs,
-                   epoch_patience=args.epochs + 1, batch_size=256, learning_rate=args.learning_rate,
+    settings = TrainingSettings(max_epochs=args.epochs, epoch_patience=args.epochs + 1, batch_size=256,
+                                learning_rate=args.learning_rate, device="cpu")
+    net = make_net(spec, settings, valid=(weighted_input(X[valid], weights[valid]), y[valid]),
                    seed=0, n_train=len(fit))
     net.callbacks.append(("score_each_epoch", scores))
     torch.manual_seed(0)

@@ -8,9 +8,10 @@ imports torch.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-ACTIVATIONS = ("leaky_relu", "elu", "tanh", "relu")
+from .layout import SIGNAL
+
 #: Activations that are strictly monotone (invertible), as the convexity
 #: argument needs.  ReLU is allowed but breaks that premise.
 INVERTIBLE_ACTIVATIONS = ("leaky_relu", "elu", "tanh")
@@ -85,7 +86,7 @@ class NetworkSpec:
     layers : tuple of LayerSpec
         Hidden blocks followed by the head (always last).
     activation : str
-        One of ``ACTIVATIONS``.
+        A key of :data:`sklearn_autonet.modules.ACTIVATIONS`.
     n_side : int, default=0
         Side features (signal input only): each sample is then one flat row of
         ``prod(input_shape)`` signal values followed by ``n_side`` tabular
@@ -120,12 +121,16 @@ class NetworkSpec:
     layers: tuple
     activation: str = "leaky_relu"
     n_side: int = 0
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def depth(self):
         """Number of hidden blocks (the head is not counted)."""
         return len(self.layers) - 1
+
+    @property
+    def is_signal(self):
+        """Whether the network reads a signal (conv blocks) rather than a table."""
+        return self.input_kind == SIGNAL
 
     @property
     def hidden(self):
@@ -144,7 +149,7 @@ class NetworkSpec:
             "depth": self.depth,
             "widths": tuple(layer.width for layer in hidden),
             "kernel_sizes": tuple(layer.kernel_size for layer in hidden)
-            if self.input_kind == "signal"
+            if self.is_signal
             else (),
             "activation": self.activation,
         }
@@ -167,7 +172,6 @@ class NetworkSpec:
     def to_dict(self):
         """The spec as plain JSON-friendly values (``n_side`` only when non-zero)."""
         d = asdict(self)
-        d.pop("extra")
         if not d["n_side"]:
             d.pop("n_side")  # files of models without side features stay as before
         return d

@@ -23,7 +23,35 @@ from dataclasses import dataclass
 
 from .architecture import INVERTIBLE_ACTIVATIONS, format_table
 
-COUNTING_RULES = ("samples", "outputs")
+#: The counting rules, name -> equations one training sample imposes on a layer.
+#: This dict is both the list of valid names and the lookup: an unknown name is
+#: never read as another rule.
+COUNTING_RULES = {
+    "samples": lambda layer: 1,
+    "outputs": lambda layer: layer.outputs_per_sample,
+}
+
+
+def equations_per_sample(layer, counting="samples"):
+    """Equations one training sample imposes on ``layer`` under the counting rule.
+
+    Raises
+    ------
+    ValueError
+        When ``counting`` is not a key of :data:`COUNTING_RULES`.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.architecture import LayerSpec
+    >>> conv = LayerSpec("conv1", "conv", 1, 8, kernel_size=7, in_length=96)
+    >>> equations_per_sample(conv, "samples"), equations_per_sample(conv, "outputs")
+    (1, 768)
+    """
+    try:
+        rule = COUNTING_RULES[counting]
+    except (KeyError, TypeError):
+        raise ValueError(f"counting must be one of {sorted(COUNTING_RULES)}, got {counting!r}.") from None
+    return int(rule(layer))
 
 
 def layer_parameter_count(layer):
@@ -81,11 +109,7 @@ def n_equations(layer, n_fit, counting="samples"):
     >>> n_equations(conv, 100), n_equations(conv, 100, counting="outputs")
     (100, 76800)
     """
-    if counting == "samples":
-        return int(n_fit)
-    if counting == "outputs":
-        return int(n_fit) * layer.outputs_per_sample
-    raise ValueError(f"counting must be one of {COUNTING_RULES}, got {counting!r}.")
+    return int(n_fit) * equations_per_sample(layer, counting)
 
 
 def layer_holds(layer, n_fit, rho=1.0, counting="samples"):
@@ -170,7 +194,7 @@ def min_samples_for(layer, rho=1.0, counting="samples"):
     >>> min_samples_for(conv), min_samples_for(conv, rho=0.5)
     (72, 144)
     """
-    per_sample = 1 if counting == "samples" else layer.outputs_per_sample
+    per_sample = equations_per_sample(layer, counting)
     needed = layer_parameter_count(layer) / (rho * per_sample)
     return int(-(-needed // 1))
 

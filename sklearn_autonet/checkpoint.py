@@ -22,6 +22,7 @@ candidate is trained again).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from ._version import __version__
 from .architecture import NetworkSpec
 
 #: Bumped when the layout of the checkpoint files changes.
@@ -98,8 +99,8 @@ def _describe(value):
     return repr(value)
 
 
-def search_fingerprint(props, train, valid, config, random_state):
-    """A hex digest that identifies one search: data, configuration and seed.
+def search_fingerprint(props, train, valid, config, random_state, policy=None):
+    """A hex digest that identifies one search: data, configuration, growth policy and seed.
 
     Parameters
     ----------
@@ -107,6 +108,8 @@ def search_fingerprint(props, train, valid, config, random_state):
     train, valid : tuple of arrays
     config : SearchConfig
     random_state : int
+    policy : GrowthPolicy or None
+        Hashed by its ``repr``.
 
     Returns
     -------
@@ -118,9 +121,13 @@ def search_fingerprint(props, train, valid, config, random_state):
     _hash_value(digest, repr(props))
     _hash_value(digest, list(train))
     _hash_value(digest, list(valid))
-    # n_jobs and the requested device change where candidates train, not what they become
-    settings = {k: v for k, v in vars(config).items() if k not in ("net_params", "n_jobs", "device_request")}
-    settings["net_params"] = {k: v for k, v in config.net_params.items() if k != "verbose"}
+    # n_jobs, the requested device and the verbosity change where and how loudly
+    # candidates train, not what they become
+    settings = dataclasses.asdict(config)
+    for key in ("n_jobs", "device_request"):
+        settings.pop(key)
+    settings["training"].pop("verbose")
+    settings["policy"] = repr(policy)
     _hash_value(digest, settings)
     _hash_value(digest, int(random_state))
     return digest.hexdigest()

@@ -124,7 +124,7 @@ def probe_convexity(
     """
     check_is_fitted(estimator)
     rng = check_random_state(random_state)
-    X = estimator._transform_input(X)
+    X = estimator.layout_.read(estimator, X)
     y = np.searchsorted(estimator.classes_, np.asarray(y))
     if len(X) > max_samples:
         keep = rng.choice(len(X), max_samples, replace=False)

@@ -18,14 +18,16 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .architecture import ACTIVATIONS, Architecture
+from .architecture import Architecture
 from .bound import COUNTING_RULES, convexity_report
+from .growth import BoundSettings
 from .hyperparameters import DataProperties
 from .input_checks import check_labels, check_not_ragged
-from .modules import count_parameters, layer_parameter_counts
+from .layout import INPUT_KIND_OPTIONS, InputLayout
+from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .search import SearchConfig, run_search
-from .training import PRECISIONS, auto_batch_size, epoch_budget, train_candidate
+from .training import PRECISIONS, TrainingSettings, train_candidate
 from .validation_split import validation_split
 
 
@@ -98,9 +100,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         batches of 16, an epoch is one step, and 10 epochs of patience would
         stop a candidate after 10 steps.  The budgets used are the
         ``max_epochs`` and ``epoch_patience`` columns of ``search_history_``.
-        1 turns the scaling off.  ``benchmarks/epoch_budget.py`` (default
-        search, random_state 0-2): UCR ECGFiveDays (23 training series) test
-        accuracy 0.505 -> 0.671, ECG200 0.817 -> 0.827, at 1.6-11x the epochs.
+        1 turns the scaling off.  On by default because without it tiny
+        training sets stopped after a handful of optimizer steps and predicted
+        one class (``benchmarks/epoch_budget.py``; figures on the benchmarks page).
     validation_fraction : float, default=0.2
         Share of the training data held out to score the candidates.  Stratified;
         by group when ``groups`` is passed to ``fit``.
@@ -116,9 +118,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         from the first block to the head; each step is the convex sub-problem
         of the Layer-wise Convex Theorem.  "end_to_end" is the default because
         in ``benchmarks/schedules.py`` it scored at least as well as
-        "layerwise" on UCR ECG200 (accuracy 0.817 vs 0.803 over three seeds)
-        with 42 % fewer epochs; on a MIT-BIH subsample "layerwise" was 0.02
-        higher in one run, within the seeds' spread (``docs/method.md``).
+        "layerwise" with fewer epochs (figures in ``docs/method.md``).
     epochs_per_block : int, default=1
         Under ``schedule="layerwise"``: epochs on one layer before the next.
     weight_init : {"default", "orthogonal"}, default="default"
@@ -127,9 +127,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     warm_growth : bool, default=False
         Start each grown candidate from its parent's trained layers (those
         whose shapes match); ``search_history_["warm_layers"]`` lists them.
-        Off by default: on ECG200 it saved 13 % of the epochs (end_to_end) at
-        the same accuracy, on MIT-BIH nothing (the widths change between
-        depths, so little is copied).
+        Off by default: in ``benchmarks/schedules.py`` it saved epochs on small
+        data at the same accuracy and nothing on MIT-BIH, where the widths
+        change between depths and little is copied (``docs/method.md``).
     precision : {"float32", "bfloat16"}, default="float32"
         "bfloat16" runs forward passes under ``torch.autocast`` (mixed
         precision; meant for CUDA, works on CPU too).
@@ -177,6 +177,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         (3-D input) seen in ``fit``.
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
+    layout_ : InputLayout
+        How ``X`` is read (:mod:`sklearn_autonet.layout`); ``input_kind_``,
+        ``input_shape_`` and ``n_side_features_`` are its fields.
     input_kind_ : {"tabular", "signal"}
         How ``X`` was read.
     input_shape_ : tuple of int
@@ -199,7 +202,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``selected``, ``batch_size`` (after out-of-memory retries),
         ``status`` ("ok" or "failed"), ``error`` (why it failed, else ""),
         ``from_checkpoint``, ``torch_threads`` and ``device`` (where it
-        trained), ``round`` and ``seed``.  ``pandas.DataFrame(search_history_)`` gives a
+        trained), ``round``, ``seed`` and ``reason`` (why the growth policy proposed it).  ``pandas.DataFrame(search_history_)`` gives a
         table, as with ``cv_results_``.
     stop_reason_ : str
         Why the search stopped: "patience", "no_room_to_grow",
@@ -233,7 +236,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "input_kind": [StrOptions({"auto", "tabular", "signal"})],
+        "input_kind": [StrOptions(set(INPUT_KIND_OPTIONS))],
         "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
         "signal_shape": [tuple, list, None],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -359,18 +362,18 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         start = time.monotonic()
+        _clear_fitted_state(self)  # a fit that fails leaves no model behind, old or half-new
         check_not_ragged(X)
         X, y = validate_data(
             self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
         )
-        self.input_kind_, X = self._layout(X)
-        self.input_shape_, self.n_side_features_ = self._signal_and_side(X)
+        layout, X = InputLayout.fit(X, self.input_kind, self.signal_shape)
         check_labels(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
+        classes = encoder.classes_
         y_enc = encoder.transform(y).astype(np.int64)
-        weights = self._sample_weights(X, y, y_enc, sample_weight)
+        weights = self._sample_weights(X, y, y_enc, classes, sample_weight)
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
@@ -382,41 +385,28 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         valid = (X[valid_idx], y_enc[valid_idx], weights[valid_idx])
         props = DataProperties(
             n_fit=len(train_idx),
-            input_kind=self.input_kind_,
-            input_shape=self.input_shape_,
-            n_classes=len(self.classes_),
-            sampling_rate=self.sampling_rate if self.input_kind_ == "signal" else None,
-            n_side=self.n_side_features_,
+            input_kind=layout.kind,
+            input_shape=layout.shape,
+            n_classes=len(classes),
+            sampling_rate=self.sampling_rate if layout.is_signal else None,
+            n_side=layout.n_side,
         )
-        batch_size = auto_batch_size(props.n_fit) if self.batch_size == "auto" else self.batch_size
-        max_epochs, epoch_patience, _ = epoch_budget(
-            props.n_fit, batch_size, self.max_epochs, self.epoch_patience, self.min_steps_per_epoch
-        )
-        net_params = {
-            "max_epochs": max_epochs,
-            "epoch_patience": epoch_patience,
-            "batch_size": batch_size,
-            "learning_rate": self.learning_rate,
-            "device": self._device(),
-            "schedule": self.schedule,
-            "epochs_per_block": self.epochs_per_block,
-            "weight_init": self.weight_init,
-            "precision": self.precision,
-            "verbose": int(self.verbose >= 2),
-        }
+        settings = self._training_settings().for_data(props.n_fit, self.min_steps_per_epoch)
         config = SearchConfig(
-            rho=self.rho,
-            counting=self.counting,
-            max_width=self.max_width,
-            activation=self.activation,
-            kernel_size=self.kernel_size,
-            max_depth=self.max_depth,
+            bound=BoundSettings(
+                rho=self.rho,
+                counting=self.counting,
+                max_width=self.max_width,
+                activation=self.activation,
+                kernel_size=self.kernel_size,
+                max_depth=self.max_depth,
+            ),
+            training=settings,
             max_candidates=self.max_candidates,
             patience=self.patience,
             max_time=self.max_time,
             scoring=self.scoring,
             warm_growth=self.warm_growth,
-            net_params=net_params,
             seeds_per_round=self.seeds_per_round,
             n_jobs=self.n_jobs,
             device_request=str(self.device),
@@ -428,90 +418,51 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         net, n_fit = result.net, props.n_fit
         if self.refit and result.stop_reason != "interrupted":
             everything = (X, y_enc, weights / weights.mean())
-            refit_params = {**net_params, "max_epochs": result.info["best_epoch"]}
-            net, _ = train_candidate(result.spec, everything, None, seed=seed, **refit_params)
+            refit_settings = settings.replace(max_epochs=result.info["best_epoch"])
+            net, _ = train_candidate(result.spec, everything, None, refit_settings, seed=seed)
             n_fit = len(y_enc)
 
-        self.net_ = net
-        self.n_fit_ = n_fit
-        self.search_history_ = result.history
-        self.stop_reason_ = result.stop_reason
-        self.best_index_ = result.best_index
-        self.architecture_ = Architecture(result.spec, layer_parameter_counts(net.module_))
-        self.convexity_report_ = convexity_report(result.spec, n_fit, self.rho, self.counting)
-        self.n_parameters_ = count_parameters(net.module_)
-        self.fit_time_ = time.monotonic() - start
+        set_fitted_state(
+            self,
+            net=net,
+            spec=result.spec,
+            layout=layout,
+            classes=classes,
+            n_fit=n_fit,
+            search_history=result.history,
+            stop_reason=result.stop_reason,
+            best_index=result.best_index,
+            fit_time=time.monotonic() - start,
+        )
         if self.verbose >= 1:
             print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
             print(self.architecture_)
         return self
 
-    def _layout(self, X):
-        """Read ``X`` as tabular ``(n, d)`` or signal ``(n, leads, length)``, float32."""
-        if self.signal_shape is not None:
-            self._check_side_layout(X, fitted=False)
-            return "signal", np.ascontiguousarray(X, dtype=np.float32)
-        if X.ndim not in (2, 3):
-            raise ValueError(
-                f"X must be 2-D (n_samples, n_features) or 3-D (n_samples, n_leads, length); "
-                f"got an array with {X.ndim} dimensions, shape {X.shape}."
-            )
-        kind = self.input_kind
-        if kind == "auto":
-            kind = "signal" if X.ndim == 3 else "tabular"
-        if kind == "tabular" and X.ndim == 3:
-            raise ValueError(
-                f"input_kind='tabular' needs 2-D X (n_samples, n_features); got shape {X.shape}. "
-                "Use input_kind='signal' or 'auto' for (n_samples, n_leads, length) signals."
-            )
-        if kind == "signal" and X.ndim == 2:
-            X = X[:, np.newaxis, :]
-        return kind, np.ascontiguousarray(X, dtype=np.float32)
+    def _training_settings(self):
+        """The estimator's training parameters as :class:`~sklearn_autonet.training.TrainingSettings`."""
+        return TrainingSettings(
+            max_epochs=self.max_epochs,
+            epoch_patience=self.epoch_patience,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            device=self._device(),
+            schedule=self.schedule,
+            epochs_per_block=self.epochs_per_block,
+            weight_init=self.weight_init,
+            precision=self.precision,
+            verbose=int(self.verbose >= 2),
+        )
 
-    def _signal_and_side(self, X):
-        """``(input_shape_, n_side_features_)`` of the array ``_layout`` returned."""
-        if self.signal_shape is None:
-            return tuple(X.shape[1:]), 0
-        shape = tuple(int(s) for s in self.signal_shape)
-        return shape, X.shape[1] - int(np.prod(shape))
-
-    def _check_side_layout(self, X, fitted):
-        """Validate 2-D ``X`` of ``leads * length`` signal columns then side features."""
-        shape = self.signal_shape if not fitted else self.input_shape_
-        if not fitted and (
-            len(shape) != 2
-            or not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape)
-        ):
-            raise ValueError(f"signal_shape must be a tuple (leads, length) of positive ints; got {shape!r}.")
-        if self.input_kind == "tabular":
-            raise ValueError("signal_shape needs input_kind='auto' or 'signal', not 'tabular'.")
-        n_signal = int(shape[0]) * int(shape[1])
-        if X.ndim != 2:
-            raise ValueError(
-                f"With signal_shape={tuple(shape)}, X must be 2-D: {n_signal} signal columns "
-                f"followed by the side features; got an array of shape {X.shape}."
-            )
-        if not fitted and X.shape[1] < n_signal:
-            raise ValueError(
-                f"signal_shape={tuple(shape)} needs at least {n_signal} columns "
-                f"(leads * length), but X has {X.shape[1]}."
-            )
-        if fitted and X.shape[1] != n_signal + self.n_side_features_:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but this {type(self).__name__} was fitted on "
-                f"{n_signal + self.n_side_features_}: {n_signal} signal columns (signal_shape="
-                f"{tuple(shape)}) followed by {self.n_side_features_} side feature(s)."
-            )
-
-    def _sample_weights(self, X, y, y_enc, sample_weight):
+    def _sample_weights(self, X, y, y_enc, classes, sample_weight):
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
         n_weighted = len(np.unique(y_enc[weights > 0]))
-        if len(self.classes_) < 2:
+        if len(classes) < 2:
             raise ValueError(
                 f"AutoNetLCNClassifier needs samples of at least 2 classes; y has only 1 class "
-                f"({self.classes_[0]!r})."
+                f"({classes[0]!r})."
             )
         if n_weighted < 2:
             raise ValueError(
@@ -536,41 +487,6 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         return device
 
     # -------------------------------------------------------------- predict
-    def _transform_input(self, X):
-        check_not_ragged(X)
-        if getattr(self, "n_side_features_", 0) or self.signal_shape is not None:
-            if getattr(X, "ndim", 2) == 2 and hasattr(X, "shape"):
-                self._check_side_layout(X, fitted=True)
-            X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
-            self._check_side_layout(X, fitted=True)
-            return np.ascontiguousarray(X, dtype=np.float32)
-        shape = getattr(X, "shape", None)
-        if shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.input_shape_:
-            raise ValueError(
-                f"X has {shape[1]} lead(s) of length {shape[2]}, but this "
-                f"{type(self).__name__} was fitted on {self.input_shape_[0]} lead(s) of length "
-                f"{self.input_shape_[1]}."
-            )
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float32, np.float64))
-        if X.ndim not in (2, 3) or (X.ndim == 3 and self.input_kind_ == "tabular"):
-            raise ValueError(
-                f"X must have the layout seen in fit, {('n_samples',) + self.input_shape_}; "
-                f"got shape {X.shape}."
-            )
-        if self.input_kind_ == "signal" and X.ndim == 2:
-            if self.input_shape_[0] != 1:
-                raise ValueError(
-                    f"2-D X is read as a single lead, but this estimator was fitted on "
-                    f"{self.input_shape_[0]} leads; pass (n_samples, n_leads, length)."
-                )
-            X = X[:, np.newaxis, :]
-        if X.shape[1:] != self.input_shape_:
-            raise ValueError(
-                f"X has shape {X.shape[1:]} per sample, but this estimator was fitted on "
-                f"{self.input_shape_}."
-            )
-        return np.ascontiguousarray(X, dtype=np.float32)
-
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -585,7 +501,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = self._transform_input(X)
+        X = self.layout_.read(self, X)
         proba = self.net_.predict_proba(X)
         return proba.astype(np.float64)
 
@@ -605,6 +521,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -616,6 +535,61 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         # best weights, validation data kept by the train split) would fail to unpickle
         # on a machine without the GPU they were on; _restore maps them to the CPU.
         return (_restore, (type(self), _pickle_state(self.__getstate__())))
+
+
+#: Every attribute ``fit`` sets, besides scikit-learn's ``n_features_in_`` / ``feature_names_in_``.
+FITTED_ATTRIBUTES = (
+    "net_", "classes_", "layout_", "input_kind_", "input_shape_", "n_side_features_", "n_fit_",
+    "search_history_", "stop_reason_", "best_index_", "architecture_", "convexity_report_",
+    "n_parameters_", "fit_time_",
+)
+
+
+def set_fitted_state(
+    estimator, *, net, spec, layout, classes, n_fit, search_history, stop_reason, best_index, fit_time
+):
+    """Give ``estimator`` its fitted state: the one place ``fit`` and ``load_model`` both use.
+
+    Everything derived (the architecture table, the convexity report, the
+    parameter count, the layout's public attributes) is computed here from
+    the network, its spec and the estimator's ``rho`` / ``counting``, so a
+    fitted attribute added later is added once.
+
+    Parameters
+    ----------
+    estimator : AutoNetLCNClassifier
+    net : skorch net
+        The trained network.
+    spec : NetworkSpec
+    layout : InputLayout
+    classes : ndarray
+    n_fit : int
+        Samples the network was trained on.
+    search_history : dict of lists
+    stop_reason : str
+    best_index : int
+    fit_time : float
+    """
+    estimator.net_ = net
+    estimator.classes_ = classes
+    estimator.layout_ = layout
+    estimator.input_kind_ = layout.kind
+    estimator.input_shape_ = tuple(layout.shape)
+    estimator.n_side_features_ = layout.n_side
+    estimator.n_fit_ = int(n_fit)
+    estimator.search_history_ = search_history
+    estimator.stop_reason_ = stop_reason
+    estimator.best_index_ = int(best_index)
+    estimator.architecture_ = Architecture(spec, layer_parameter_counts(net.module_))
+    estimator.convexity_report_ = convexity_report(spec, n_fit, estimator.rho, estimator.counting)
+    estimator.n_parameters_ = count_parameters(net.module_)
+    estimator.fit_time_ = float(fit_time)
+    return estimator
+
+
+def _clear_fitted_state(estimator):
+    for name in (*FITTED_ATTRIBUTES, "n_features_in_", "feature_names_in_"):
+        estimator.__dict__.pop(name, None)
 
 
 def _pickle_state(state):

@@ -15,7 +15,7 @@ import warnings
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
+from ._version import __version__
 
 #: Name of the graph's input.
 INPUT_NAME = "input"
@@ -109,11 +109,9 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     network = copy.deepcopy(estimator.net_.module_).to("cpu").eval()
     if output == "proba":
         network = _WithSoftmax(network).eval()
-    n_side = getattr(estimator, "n_side_features_", 0)
-    if n_side or getattr(estimator, "signal_shape", None) is not None:
-        example = torch.zeros((2, estimator.n_features_in_), dtype=torch.float32)
-    else:
-        example = torch.zeros((2, *estimator.input_shape_), dtype=torch.float32)
+    layout = estimator.layout_
+    n_side = layout.n_side
+    example = torch.zeros((2, *layout.row_shape), dtype=torch.float32)
     output_name = _OUTPUTS[output]
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -132,8 +130,8 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     model = onnx.load_from_string(buffer.getvalue())
     metadata = {
         "classes": json.dumps([_plain(c) for c in estimator.classes_.tolist()]),
-        "input_kind": estimator.input_kind_,
-        "input_shape": json.dumps(list(estimator.input_shape_)),
+        "input_kind": layout.kind,
+        "input_shape": json.dumps(list(layout.shape)),
         "n_side_features": str(n_side),
         "output": output_name,
         "producer": f"sklearn-autonet {__version__}",

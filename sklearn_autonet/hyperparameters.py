@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .architecture import LayerSpec, NetworkSpec
 from .bound import network_holds
+from .layout import SIGNAL
 
 #: Kernel size of the first conv block when no sampling rate is known.
 DEFAULT_FIRST_KERNEL = 7
@@ -61,6 +62,11 @@ class DataProperties:
     n_classes: int
     sampling_rate: float | None = None
     n_side: int = 0
+
+    @property
+    def is_signal(self):
+        """Whether the input is a signal (conv blocks) rather than a table."""
+        return self.input_kind == SIGNAL
 
 
 def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
@@ -115,7 +121,7 @@ def depth_limit(props, max_depth=None):
     >>> depth_limit(DataProperties(100, "tabular", (30,), 2), max_depth=3)
     3
     """
-    if props.input_kind == "signal":
+    if props.is_signal:
         limit = int(math.floor(math.log2(props.input_shape[-1]))) if props.input_shape[-1] >= 2 else 0
     else:
         limit = DEFAULT_TABULAR_MAX_DEPTH
@@ -182,7 +188,7 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None)
     'tabular(30) leaky_relu: dense w16 -> dense w16 -> head 3'
     """
     layers = []
-    if props.input_kind == "signal":
+    if props.is_signal:
         channels, length = props.input_shape
         for i, k in enumerate(kernel_sizes(props, depth, kernel_size)):
             layer = LayerSpec(f"conv{i + 1}", "conv", channels, width, k, length)

@@ -6,17 +6,25 @@ import torch
 from torch import nn
 
 
-def make_activation(name, negative_slope=0.01):
-    """The activation module for ``name`` (one of ``architecture.ACTIVATIONS``)."""
-    if name == "leaky_relu":
-        return nn.LeakyReLU(negative_slope)
-    if name == "elu":
-        return nn.ELU()
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "relu":
-        return nn.ReLU()
-    raise ValueError(f"unknown activation {name!r}")
+#: Hidden activations, name -> module factory: both the list of valid names
+#: (the estimator's ``activation`` parameter) and the lookup.  Which of them
+#: are invertible, as the convexity argument needs, is
+#: :data:`~sklearn_autonet.architecture.INVERTIBLE_ACTIVATIONS`.
+ACTIVATIONS = {
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+}
+
+
+def make_activation(name):
+    """The activation module for ``name`` (a key of :data:`ACTIVATIONS`)."""
+    try:
+        factory = ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}.") from None
+    return factory()
 
 
 class ConvBlock(nn.Module):
@@ -73,7 +81,7 @@ class LCNNetwork(nn.Module):
     def __init__(self, spec):
         super().__init__()
         self.spec = spec
-        block = ConvBlock if spec.input_kind == "signal" else DenseBlock
+        block = ConvBlock if spec.is_signal else DenseBlock
         self.blocks = nn.ModuleList(block(layer, spec.activation) for layer in spec.hidden)
         self.head = nn.Linear(spec.head.in_channels, spec.head.width)
         n_side = getattr(spec, "n_side", 0)
@@ -113,7 +121,7 @@ class LCNNetwork(nn.Module):
 
     def split_input(self, X):
         """``(signal, side)`` of flat 2-D rows of a signal network; ``(X, None)`` otherwise."""
-        if self.spec.input_kind != "signal" or X.dim() != 2:
+        if not self.spec.is_signal or X.dim() != 2:
             return X, None
         if self.side_norm is None:
             return X.reshape(-1, *self.spec.input_shape), None
@@ -127,7 +135,7 @@ class LCNNetwork(nn.Module):
         X, side = self.split_input(X)
         for block in self.blocks:
             X = block(X)
-        if self.spec.input_kind == "signal":
+        if self.spec.is_signal:
             X = X.mean(dim=-1)
         if side is not None:
             X = torch.cat([X, side.to(X.dtype)], dim=1)

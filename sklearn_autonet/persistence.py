@@ -5,11 +5,12 @@ The file is a zip archive with two entries:
 * ``metadata.json``: the format name and version, the package, torch, skorch
   and scikit-learn versions that wrote it, the architecture (the
   :class:`~sklearn_autonet.architecture.NetworkSpec` as JSON), the fitted
-  metadata (``classes_`` with their dtype, input kind and shape,
+  metadata (``classes_`` with their dtype, the input layout,
   ``n_features_in_``, ``feature_names_in_``, ``n_fit_``, ``n_parameters_``,
   ``stop_reason_``, ``best_index_``, ``fit_time_``), the constructor
-  parameters, the convexity report's numbers, ``search_history_`` (specs as
-  dicts), the shape and dtype of every tensor and the SHA-256 of the weights;
+  parameters, ``search_history_`` (specs as dicts), the shape and dtype of
+  every tensor and the SHA-256 of the weights (the convexity report and the
+  architecture table are recomputed from the spec on loading);
 * ``weights.pt``: the network's ``state_dict`` (weights and BatchNorm
   statistics only: no optimizer state, no training data) written by
   ``torch.save``.
@@ -37,11 +38,10 @@ import sklearn
 import skorch
 import torch
 
-from . import __version__
-from .architecture import Architecture, NetworkSpec
-from .bound import convexity_report
-from .modules import count_parameters, layer_parameter_counts
-from .training import make_net
+from ._version import __version__
+from .architecture import NetworkSpec
+from .layout import InputLayout
+from .training import TrainingSettings, make_net
 
 #: Name written into every model file.
 FORMAT_NAME = "sklearn-autonet-model"
@@ -75,7 +75,6 @@ _FITTED_KEYS = (
     "best_index",
     "stop_reason",
     "fit_time",
-    "convexity_report",
     "search_history",
 )
 #: Dtype kinds of ``classes_`` a file can hold: bool, ints, floats, str, object (of str/int/float/bool).
@@ -222,7 +221,7 @@ def load_model(path, *, device="cpu"):
     >>> loaded.input_shape_, list(loaded.classes_) == list(clf.classes_)
     ((1, 16), True)
     """
-    from .estimator import AutoNetLCNClassifier
+    from .estimator import AutoNetLCNClassifier, set_fitted_state
 
     path = os.fspath(path)
     metadata, weights = _read_archive(path)
@@ -234,12 +233,11 @@ def load_model(path, *, device="cpu"):
     net_meta = metadata["net"]
     if not isinstance(net_meta, dict) or not isinstance(net_meta.get("batch_size"), int):
         raise ValueError(f"{path}: metadata 'net' must hold an integer 'batch_size'.")
-    net = make_net(spec, batch_size=net_meta["batch_size"], device=str(device))
     precision = net_meta.get("precision", "float32")
-    if precision != "float32":
-        if not hasattr(net, "precision"):
-            raise ValueError(f"{path}: this sklearn-autonet cannot run a net in {precision!r} precision.")
-        net.precision = precision
+    if precision not in ("float32", "bfloat16"):
+        raise ValueError(f"{path}: unknown inference precision {precision!r}.")
+    settings = TrainingSettings(batch_size=net_meta["batch_size"], device=str(device), precision=precision)
+    net = make_net(spec, settings)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         net.initialize()
     _check_tensors(net.module_.state_dict(), state, path)
@@ -247,24 +245,22 @@ def load_model(path, *, device="cpu"):
     net.module_.eval()
 
     fitted = metadata["fitted"]
-    estimator.net_ = net
-    estimator.classes_ = _decode_classes(fitted["classes"], path)
-    estimator.input_kind_ = fitted["input_kind"]
-    estimator.input_shape_ = tuple(fitted["input_shape"])
-    estimator.n_side_features_ = spec.n_side
+    layout = _layout_from_metadata(fitted, spec, estimator.signal_shape, path)
+    set_fitted_state(
+        estimator,
+        net=net,
+        spec=spec,
+        layout=layout,
+        classes=_decode_classes(fitted["classes"], path),
+        n_fit=int(fitted["n_fit"]),
+        search_history=_decode_history(fitted["search_history"], path),
+        stop_reason=fitted["stop_reason"],
+        best_index=int(fitted["best_index"]),
+        fit_time=float(fitted["fit_time"]),
+    )
     estimator.n_features_in_ = int(fitted["n_features_in"])
     if fitted["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
-    estimator.n_fit_ = int(fitted["n_fit"])
-    estimator.n_parameters_ = count_parameters(net.module_)
-    estimator.best_index_ = int(fitted["best_index"])
-    estimator.stop_reason_ = fitted["stop_reason"]
-    estimator.fit_time_ = float(fitted["fit_time"])
-    estimator.architecture_ = Architecture(spec, layer_parameter_counts(net.module_))
-    estimator.convexity_report_ = convexity_report(
-        spec, estimator.n_fit_, estimator.rho, estimator.counting
-    )
-    estimator.search_history_ = _decode_history(fitted["search_history"], path)
     _check_consistency(estimator, spec, fitted, path)
     return estimator
 
@@ -311,6 +307,7 @@ def _fitted_metadata(estimator):
         "classes": _encode_classes(estimator.classes_),
         "input_kind": estimator.input_kind_,
         "input_shape": [int(s) for s in estimator.input_shape_],
+        "layout": estimator.layout_.to_dict(),
         "n_features_in": int(estimator.n_features_in_),
         "feature_names_in": None if names is None else [str(n) for n in names],
         "n_fit": int(estimator.n_fit_),
@@ -318,11 +315,6 @@ def _fitted_metadata(estimator):
         "best_index": int(estimator.best_index_),
         "stop_reason": str(estimator.stop_reason_),
         "fit_time": float(estimator.fit_time_),
-        "convexity_report": {
-            "rho": float(estimator.convexity_report_.rho),
-            "counting": estimator.convexity_report_.counting,
-            "rows": [_plain(row) for row in estimator.convexity_report_.as_dicts()],
-        },
         "search_history": {
             key: [value.to_dict() if isinstance(value, NetworkSpec) else _plain(value) for value in column]
             for key, column in estimator.search_history_.items()
@@ -437,6 +429,18 @@ def _check_metadata(metadata, path):
         raise ValueError(f"{path} holds a {metadata['estimator']!r}, not an AutoNetLCNClassifier.")
     if fitted["input_kind"] not in ("tabular", "signal"):
         raise ValueError(f"{path}: unknown input kind {fitted['input_kind']!r}.")
+
+
+def _layout_from_metadata(fitted, spec, signal_shape, path):
+    """The input layout of a file: its ``layout`` entry, or (older files) rebuilt from the spec."""
+    data = fitted.get("layout")
+    if data is None:  # written before layouts were saved
+        data = {"kind": fitted["input_kind"], "shape": fitted["input_shape"], "n_side": spec.n_side,
+                "flat": signal_shape is not None}
+    try:
+        return InputLayout.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: invalid input layout: {exc}") from exc
 
 
 def _spec_from_metadata(data, path):

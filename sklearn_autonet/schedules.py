@@ -14,8 +14,6 @@ from __future__ import annotations
 import torch
 from skorch.callbacks import Callback
 
-SCHEDULES = ("end_to_end", "layerwise")
-WEIGHT_INITS = ("default", "orthogonal")
 
 
 class LayerwiseSchedule(Callback):
@@ -104,10 +102,31 @@ class Initialization(Callback):
 
     def on_train_begin(self, net, **kwargs):
         module = net.module_
-        if self.weight_init == "orthogonal":
-            module.reset_parameters_orthogonal()
+        WEIGHT_INITS[self.weight_init](module)
         if self.parent_state:
             self.copied_layers = copy_matching_layers(module, self.parent_state)
+
+
+def end_to_end(spec, epochs_per_block):  # noqa: ARG001 - one signature for every schedule
+    """Ordinary back-propagation over all layers: no callback, no extra patience."""
+    return [], 0
+
+
+def layerwise(spec, epochs_per_block):
+    """Block coordinate descent: :class:`LayerwiseSchedule`; early stopping waits one sweep."""
+    return [("layerwise", LayerwiseSchedule(epochs_per_block))], len(spec.layers) * epochs_per_block
+
+
+#: Training schedules, name -> ``schedule(spec, epochs_per_block)`` returning the
+#: skorch callbacks it needs and the least early-stopping patience it allows.
+#: Both the list of valid names (the estimator's ``schedule``) and the lookup.
+SCHEDULES = {"end_to_end": end_to_end, "layerwise": layerwise}
+
+#: Weight initialisations, name -> ``init(module)`` applied before training.
+WEIGHT_INITS = {
+    "default": lambda module: None,  # torch's own initialisation
+    "orthogonal": lambda module: module.reset_parameters_orthogonal(),
+}
 
 
 def copy_matching_layers(module, parent_state):

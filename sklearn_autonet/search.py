@@ -1,36 +1,34 @@
-"""Steps 2-5 of AutoNet: grow, train, score, stop, select.
+"""Steps 2-5 of AutoNet: the loop that trains what the growth policy proposes, scores, stops, selects.
 
-The loop grows the network one block per round, each block as wide as the
-layer-wise bound allows (:func:`~sklearn_autonet.hyperparameters.widest_spec`),
-trains the candidate (:func:`~sklearn_autonet.training.train_candidate`), scores
-it on the validation split and records it.  It stops when the validation score
-has not improved for ``patience`` rounds, when the network cannot grow (the
-signal is pooled away, the depth limit is reached, or no width satisfies the
-bound), when the budget (candidates, wall-clock time) is spent, or when the
-user interrupts it (Ctrl-C).  The best candidate by validation score is
-selected; ties go to the earlier, smaller one.
+Each round the growth policy (:mod:`sklearn_autonet.growth`; by default
+:class:`~sklearn_autonet.growth.DeepenWidest`, one block deeper, as wide as the
+layer-wise bound allows) proposes the round's networks; each is trained
+``seeds_per_round`` times (candidates), scored on the validation split and
+recorded.  The search stops (:func:`should_stop`) when the validation score has
+not improved for ``patience`` rounds, when the policy has no room to grow, when
+the budget (candidates, wall-clock time) is spent, or when the user interrupts
+it (Ctrl-C).  The best candidate by validation score is selected; ties go to
+the earlier, smaller one.
 
 Reliability:
 
 * a candidate whose training raises, or whose loss becomes NaN or infinite,
   is recorded with ``status="failed"`` and its ``error``, and the search goes
   on; only when every candidate failed does the search raise;
-* CUDA out-of-memory during a candidate halves its batch size and retries;
+* CUDA out-of-memory during a candidate halves its batch size and retries
+  (:mod:`sklearn_autonet.tasks`);
 * Ctrl-C (SIGINT) stops the search after the candidate in progress is
   abandoned, keeping the best finished candidate (``"interrupted"``);
 * with a checkpoint folder every finished candidate is saved, and a search
   started again with the same data and arguments reuses them
   (:mod:`sklearn_autonet.checkpoint`).
 
-Parallel rounds: with ``seeds_per_round > 1`` a round trains several
-candidates of the same depth (the same architecture from different seeds);
-they are independent tasks run through :class:`joblib.Parallel` with
-``n_jobs`` workers, under whatever joblib backend is active (loky by default,
-Dask or Ray through ``joblib.parallel_backend``).  A task
-(:func:`train_task`) gets the spec, the data, its seed, its device and its
-thread budget, and returns a small :class:`TaskResult` (weights, training
-summary, score, epoch history); the search is the same for any ``n_jobs``.
-A round improves when its best candidate beats the best score so far.
+Seeds and checkpoints are keyed by the candidate's index in the search (and
+checkpoints by its spec too).  The candidates of a round are independent
+tasks (:func:`~sklearn_autonet.tasks.train_task`) run through
+:class:`joblib.Parallel` with ``n_jobs`` workers; the search is the same for
+any ``n_jobs``.  A round improves when its best candidate beats the best score
+so far.
 """
 
 from __future__ import annotations
@@ -44,40 +42,44 @@ from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
-import torch
 from skorch.history import History
-from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
-from .bound import convexity_report, layer_parameter_count, min_samples_for
+from .bound import convexity_report, layer_parameter_count, min_samples_for, network_holds
 from .checkpoint import CheckpointStore, search_fingerprint
-from .hyperparameters import depth_limit, network_spec, widest_spec
-from .training import make_net, train_candidate
-
-STOP_REASONS = ("patience", "no_room_to_grow", "max_candidates", "max_time", "interrupted")
-#: The batch size is not halved below this (BatchNorm needs two samples per batch).
-MIN_BATCH_SIZE = 2
+from .growth import BoundSettings, DeepenWidest, Trained
+from .hyperparameters import network_spec
+from .tasks import parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
+from .training import TrainingSettings
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchConfig:
-    """Everything the loop needs besides the data (see the estimator for meanings)."""
+    """Everything the loop needs besides the data and the policy (see the estimator for meanings).
 
-    rho: float = 1.0
-    counting: str = "samples"
-    max_width: int = 64
-    activation: str = "leaky_relu"
-    kernel_size: int | None = None
-    max_depth: int | None = None
+    Parameters
+    ----------
+    bound : BoundSettings
+        What the growth policy may propose.
+    training : TrainingSettings
+        How each candidate is trained (budgets already scaled to the data).
+    max_candidates, patience, max_time, scoring, warm_growth, seeds_per_round, n_jobs
+        The estimator's parameters of the same names.
+    device_request : str
+        The user's ``device`` parameter as given (``"auto"`` spreads parallel
+        tasks over the visible GPUs).
+    """
+
+    bound: BoundSettings = field(default_factory=BoundSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
     max_candidates: int = 10
     patience: int = 2
     max_time: float | None = None
     scoring: object = "balanced_accuracy"
     warm_growth: bool = False
-    net_params: dict = field(default_factory=dict)
     seeds_per_round: int = 1
     n_jobs: int | None = 1
-    device_request: str | None = None
+    device_request: str = "auto"
 
 
 @dataclass
@@ -93,8 +95,54 @@ class SearchResult:
 
 
 def candidate_seeds(random_state, n):
-    """One seed per candidate, fixed by ``random_state`` (an int)."""
+    """One seed per candidate index, fixed by ``random_state`` (an int)."""
     return np.random.RandomState(random_state).randint(0, 2**31 - 1, size=n)
+
+
+def should_stop(config, n_candidates, since_best, deadline_hit, now, deadline):
+    """Why the search stops before its next round, or None to go on.
+
+    Checked in this order: a candidate of the last round ran into the
+    deadline (``"max_time"``); ``patience`` rounds without a better
+    validation score (``"patience"``); the candidate budget is spent
+    (``"max_candidates"``); the wall-clock budget is spent (``"max_time"``).
+    The first round always runs (a fitted estimator needs a network), so the
+    time budget is only checked once a candidate exists.  When none of these
+    holds the policy is asked for the next round, and an empty proposal ends
+    the search with ``"no_room_to_grow"``.
+
+    Parameters
+    ----------
+    config : SearchConfig
+    n_candidates : int
+        Candidates trained so far.
+    since_best : int
+        Rounds since the best validation score last improved.
+    deadline_hit : bool
+        Whether a candidate of the last round stopped at the deadline.
+    now, deadline : float or None
+        ``time.monotonic()`` values; ``deadline`` None for no time budget.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> should_stop(SearchConfig(patience=2), 3, 2, False, 0.0, None)
+    'patience'
+    >>> should_stop(SearchConfig(), 0, 0, False, 5.0, 1.0) is None   # the first round always runs
+    True
+    """
+    if deadline_hit:
+        return "max_time"
+    if since_best >= config.patience:
+        return "patience"
+    if n_candidates >= config.max_candidates:
+        return "max_candidates"
+    if n_candidates and deadline is not None and now >= deadline:
+        return "max_time"
+    return None
 
 
 class UserInterrupt:
@@ -129,139 +177,7 @@ class UserInterrupt:
         return False
 
 
-@dataclass
-class TaskResult:
-    """What one candidate's task sends back: small, picklable, device-free.
-
-    Attributes
-    ----------
-    state : dict of tensors or None
-        The trained module's ``state_dict`` on the CPU; None when it failed.
-    info : dict
-        The training summary (epochs, best epoch, seconds, batch size, ...).
-    score : float
-        Validation score (NaN when it failed).
-    error : str
-        Why it failed, else "".
-    history : list of dict
-        The skorch net's epoch history (``net.history``).
-    torch_threads : int
-        ``torch.get_num_threads()`` while the candidate trained.
-    device : str
-        The torch device it trained on.
-    """
-
-    state: dict | None
-    info: dict
-    score: float
-    error: str
-    history: list
-    torch_threads: int
-    device: str
-
-
-def resolve_device(device):
-    """``"auto"`` as seen from the process that trains: ``"cuda"`` when it sees a GPU, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(device)
-
-
-def task_devices(device_request, device, n_tasks, n_workers):
-    """The device of each of ``n_tasks`` concurrent tasks.
-
-    With several visible GPUs, more than one worker and a device of ``"auto"``
-    or ``"cuda"`` (no index), tasks go round-robin to ``cuda:0``,
-    ``cuda:1``, ...  Otherwise ``"auto"`` stays ``"auto"`` (each worker uses
-    the GPU it sees, else its CPU) and any other device is kept.
-
-    Parameters
-    ----------
-    device_request : str or None
-        The user's ``device`` parameter (``"auto"``, ``"cpu"``, ``"cuda:1"``...).
-    device : str
-        That device as resolved in the calling process.
-    n_tasks, n_workers : int
-
-    Returns
-    -------
-    list of str
-    """
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    if count > 1 and n_workers > 1 and (device == "cuda" or device_request == "auto"):
-        return [f"cuda:{i % count}" for i in range(n_tasks)]
-    if device_request == "auto":
-        return ["auto"] * n_tasks
-    return [device] * n_tasks
-
-
-def threads_per_task(n_workers):
-    """Torch threads a task may use so that ``n_workers`` workers share the cores: ``cores // n_workers``, at least 1."""
-    return max(1, joblib.cpu_count() // max(1, int(n_workers)))
-
-
-def train_task(spec, seed, device, threads, time_left, parent_state, net_params, scoring,
-               X_train, y_train, w_train, X_valid, y_valid, w_valid):
-    """Train and score one candidate; the unit of work sent to a joblib worker.
-
-    The arrays come as separate arguments so that joblib can share them with
-    the workers: loky memory-maps large arrays (read-only, no copy per task)
-    and the Dask backend scatters them to the workers once per call.
-
-    Parameters
-    ----------
-    spec : NetworkSpec
-    seed : int
-    device : str
-        A torch device, or ``"auto"`` (the GPU this worker sees, else the CPU).
-    threads : int or None
-        Upper bound on torch's intra-op threads during the task (the previous
-        setting is restored afterwards); None leaves them as they are.
-    time_left : float or None
-        Seconds left of the search's budget when the task was sent.
-    parent_state : dict or None
-        Warm-growth parent weights.
-    net_params : dict
-        Arguments of :func:`~sklearn_autonet.training.make_net` (``device``
-        is replaced by ``device``).
-    scoring : str or callable
-        Scikit-learn scorer for the validation split.
-    X_train, y_train, w_train, X_valid, y_valid, w_valid : ndarray
-
-    Returns
-    -------
-    TaskResult
-    """
-    deadline = None if time_left is None else time.monotonic() + time_left
-    device = resolve_device(device)
-    params = dict(net_params, device=device)
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(max(1, min(previous, int(threads))))
-    try:
-        with warnings.catch_warnings():
-            # memory-mapped inputs are read-only; training never writes to them
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            train = (X_train, y_train, w_train)
-            valid = (X_valid, y_valid, w_valid)
-            net, info, error = _train_safely(spec, train, valid, seed, deadline, parent_state, params)
-            threads_used = torch.get_num_threads()
-            score = math.nan
-            if error is None:
-                score = float(get_scorer(scoring)(net, X_valid, y_valid))
-                if not math.isfinite(score):
-                    error = f"the validation score is {score}"
-    finally:
-        torch.set_num_threads(previous)
-    state, history = None, []
-    if net is not None:
-        history = [dict(row) for row in net.history]
-    if error is None:
-        state = {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
-    return TaskResult(state, info, score, error or "", history, threads_used, device)
-
-
-def run_search(props, train, valid, config, *, random_state=0, progress=False, checkpoint_dir=None):
+def run_search(props, train, valid, config, *, policy=None, random_state=0, progress=False, checkpoint_dir=None):
     """Run the AutoNet loop.
 
     Parameters
@@ -270,6 +186,8 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     train, valid : tuple (X, y, sample_weight)
         Float32 inputs, integer-encoded targets, sample weights.
     config : SearchConfig
+    policy : GrowthPolicy, default=None
+        What each round trains; None: :class:`~sklearn_autonet.growth.DeepenWidest`.
     random_state : int
         Seeds every candidate (initialisation and batch order).
     progress : bool
@@ -287,53 +205,47 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     ------
     ValueError
         When not even the smallest network fits the layer-wise bound (the
-        message says how many samples it needs), or when every candidate failed
-        (the message lists the reasons).
+        message says how many samples it needs), when every candidate failed
+        (the message lists the reasons), or when the policy proposes a network
+        that breaks the bound.
     KeyboardInterrupt
         When the user interrupts the search before any candidate finished.
     """
+    policy = DeepenWidest() if policy is None else policy
     start = time.monotonic()
     deadline = None if config.max_time is None else start + config.max_time
-    limit = depth_limit(props, config.max_depth)
-    width = int(config.seeds_per_round)
-    # round d, member j gets seeds[j * limit + d - 1]: member 0 keeps the one-seed-per-round sequence
-    seeds = candidate_seeds(random_state, max(limit, 1) * width)
+    seeds = candidate_seeds(random_state, config.max_candidates)
     store = None
     if checkpoint_dir is not None:
-        store = CheckpointStore(checkpoint_dir, search_fingerprint(props, train, valid, config, random_state))
+        fingerprint = search_fingerprint(props, train, valid, config, random_state, policy)
+        store = CheckpointStore(checkpoint_dir, fingerprint)
     rows, kept = [], {}  # kept: candidate index -> (state, epoch history), for the best and the warm-growth parent
-    best, parent, since_best, stop_reason = None, None, 0, "no_room_to_grow"
-    total = min(limit * width, config.max_candidates)
+    best, parent, since_best, deadline_hit, stop_reason = None, None, 0, False, None
+    width = int(config.seeds_per_round)
+    total = min(max(policy.expected_rounds(props, config.bound), 1) * width, config.max_candidates)
     bar = tqdm(total=total, desc="AutoNet search", unit="candidate", disable=not progress)
-    with UserInterrupt() as interrupt, _parallel(config.n_jobs) as parallel:
+    with UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
         run = _RoundRunner(props, train, valid, config, store, deadline, parallel, interrupt, bar)
         try:
-            for depth in range(1, limit + 1):
-                if len(rows) >= config.max_candidates:
-                    stop_reason = "max_candidates"
+            round_number = 0
+            while True:
+                stop_reason = should_stop(config, len(rows), since_best, deadline_hit, time.monotonic(), deadline)
+                if stop_reason is not None:
                     break
-                # the first round always runs (a fitted estimator needs a network);
-                # the time budget decides whether the search grows beyond it
-                if rows and deadline is not None and time.monotonic() >= deadline:
-                    stop_reason = "max_time"
-                    break
-                spec = widest_spec(
-                    props,
-                    depth,
-                    rho=config.rho,
-                    counting=config.counting,
-                    max_width=config.max_width,
-                    activation=config.activation,
-                    kernel_size=config.kernel_size,
-                )
-                if spec is None:
+                round_number += 1
+                trained = tuple(_trained(row) for row in rows)
+                proposals = policy.propose(round_number, props, config.bound, trained)
+                if not proposals:
                     stop_reason = "no_room_to_grow"
                     break
-                members = min(width, config.max_candidates - len(rows))
-                round_seeds = [int(seeds[j * limit + depth - 1]) for j in range(members)]
+                candidates = []
+                for proposal in proposals:
+                    _check_bound(proposal.spec, props, config, policy)
+                    candidates += [proposal] * width
+                candidates = candidates[: config.max_candidates - len(rows)]
                 parent_state = kept[parent][0] if config.warm_growth and parent is not None else None
                 first = len(rows)
-                run(spec, depth, round_seeds, parent_state, rows, kept)
+                run(round_number, candidates, seeds, parent_state, rows, kept)
                 round_best = _best_of(rows[first:])
                 if round_best is not None and (best is None or _score(rows, round_best) > _score(rows, best)):
                     best, since_best = round_best, 0
@@ -343,13 +255,8 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
                 kept = {i: v for i, v in kept.items() if i in (best, parent)}
                 if best is not None:
                     latest = math.nan if round_best is None else _score(rows, round_best)
-                    bar.set_postfix(depth=depth, score=f"{latest:.3f}", best=f"{_score(rows, best):.3f}")
-                if any(row["info"]["deadline_reached"] for row in rows[first:]):
-                    stop_reason = "max_time"
-                    break
-                if since_best >= config.patience:
-                    stop_reason = "patience"
-                    break
+                    bar.set_postfix(round=round_number, score=f"{latest:.3f}", best=f"{_score(rows, best):.3f}")
+                deadline_hit = any(row["info"]["deadline_reached"] for row in rows[first:])
         except KeyboardInterrupt:
             # candidates of an unfinished round count too, as far as they finished
             best = _best_of([row for row in rows if row["candidate"] in kept])
@@ -364,7 +271,7 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
             )
         finally:
             bar.close()
-    if not rows and limit == 0:
+    if not rows and props.is_signal and props.input_shape[-1] < 2:
         raise ValueError(
             f"Signals of length {props.input_shape[-1]} cannot go through even one conv block "
             "(each block pools the length by 2); AutoNet needs signals of length >= 2."
@@ -372,15 +279,15 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     if not rows:
         raise ValueError(
             f"The layer-wise bound leaves no room for even one block of width 1 with "
-            f"N_fit={props.n_fit} training samples (rho={config.rho}, counting={config.counting!r}). "
-            f"{_samples_hint(props, config)}"
+            f"N_fit={props.n_fit} training samples (rho={config.bound.rho}, "
+            f"counting={config.bound.counting!r}). {_samples_hint(props, config)}"
         )
     if best is None:
         reasons = "; ".join(f"candidate {r['candidate']} ({r['architecture']}): {r['error']}" for r in rows)
         raise ValueError(f"Every AutoNet candidate failed to train: {reasons}")
     chosen = rows[best]
     state, epochs = kept[best]
-    net = _rebuild_net(chosen["spec"], state, chosen["seed"], props, config)
+    net = rebuild_net(chosen["spec"], state, chosen["seed"], props.n_fit, config.training)
     if epochs:
         net.history_ = History(epochs)
     info = chosen["info"]
@@ -391,12 +298,18 @@ def run_search(props, train, valid, config, *, random_state=0, progress=False, c
     return SearchResult(net, chosen["spec"], info, history, stop_reason, best)
 
 
-def _parallel(n_jobs):
-    """A ``joblib.Parallel`` yielding results as they come, where the active backend can."""
-    try:
-        return joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    except ValueError:  # backends without generator output (Ray's): the round's results come at once
-        return joblib.Parallel(n_jobs=n_jobs)
+def _check_bound(spec, props, config, policy):
+    """Refuse a proposed spec that breaks the layer-wise bound (a policy's bug, never the user's)."""
+    bound = config.bound
+    if not network_holds(spec, props.n_fit, bound.rho, bound.counting):
+        raise ValueError(
+            f"the growth policy {policy!r} proposed {spec.describe()}, which breaks the layer-wise "
+            f"bound with N_fit={props.n_fit} (rho={bound.rho}, counting={bound.counting!r})."
+        )
+
+
+def _trained(row):
+    return Trained(row["candidate"], row["round"], row["spec"], row["validation_score"], row["status"] == "ok")
 
 
 def _score(rows, index):
@@ -429,28 +342,29 @@ class _RoundRunner:
         # one worker: leave torch's threads as they are (the search of one candidate per round, as before)
         self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
 
-    def __call__(self, spec, depth, seeds, parent_state, rows, kept):
+    def __call__(self, round_number, proposals, seeds, parent_state, rows, kept):
         config, first = self.config, len(rows)
+        indices = range(first, first + len(proposals))
         saved = {}
-        for j in range(len(seeds)):
-            record = None if self.store is None else self.store.load(first + j)
-            if record is not None and record[0]["spec"] == spec:
-                saved[j] = record
-        todo = [j for j in range(len(seeds)) if j not in saved]
-        devices = task_devices(config.device_request, config.net_params.get("device", "cpu"), len(todo), self.n_workers)
+        for index, proposal in zip(indices, proposals):
+            record = None if self.store is None else self.store.load(index)
+            if record is not None and record[0]["spec"] == proposal.spec:
+                saved[index] = record
+        todo = [(i, p) for i, p in zip(indices, proposals) if i not in saved]
+        devices = task_devices(config.device_request, config.training.device, len(todo), self.n_workers)
         time_left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         tasks = (
             joblib.delayed(train_task)(
-                spec, seeds[j], device, self.threads, time_left, parent_state, config.net_params, config.scoring,
-                *self.train, *self.valid,
+                proposal.spec, int(seeds[index]), device, self.threads, time_left, parent_state,
+                config.training, config.scoring, *self.train, *self.valid,
             )
-            for j, device in zip(todo, devices)
+            for (index, proposal), device in zip(todo, devices)
         )
         results = iter(self.parallel(tasks) if todo else ())
-        for j, seed in enumerate(seeds):
-            index = first + j
-            if j in saved:
-                record, state = saved[j]
+        for index, proposal in zip(indices, proposals):
+            spec = proposal.spec
+            if index in saved:
+                record, state = saved[index]
                 row = _history_row(index, spec, record["info"], record["validation_score"], self.props.n_fit, config)
                 row.update(status=record["status"], error=record["error"], from_checkpoint=True)
                 epochs = []
@@ -469,66 +383,13 @@ class _RoundRunner:
                          "status": row["status"], "error": row["error"]},
                         state,
                     )
-            row.update(round=depth, seed=seed)
+            row.update(round=round_number, seed=int(seeds[index]), reason=proposal.reason)
             rows.append(row)
             if row["status"] == "ok" and state is not None:
                 kept[index] = (state, epochs)
             elif row["status"] == "ok":  # a checkpoint without weights cannot be selected
                 row.update(status="failed", error="its checkpoint holds no weights")
             self.bar.update(1)
-
-
-def _train_safely(spec, train, valid, seed, deadline, parent_state, params):
-    """Train one candidate; return ``(net, info, error)`` with ``error`` None when it trained.
-
-    CUDA out-of-memory halves the batch size and retries (down to
-    :data:`MIN_BATCH_SIZE`); any other exception, or a loss that became NaN
-    or infinite, makes the candidate a failure with that reason.
-    ``KeyboardInterrupt`` is not caught.
-    """
-    params = dict(params)
-    started = time.monotonic()
-    while True:
-        try:
-            net, info = train_candidate(
-                spec, train, valid, seed=seed, deadline=deadline, parent_state=parent_state, **params
-            )
-            break
-        except torch.cuda.OutOfMemoryError as exc:
-            batch = int(params.get("batch_size", 32))
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            if batch // 2 < MIN_BATCH_SIZE:
-                return None, _failed_info(started, params), f"out of memory even with batch_size={batch}: {exc}"
-            params["batch_size"] = batch // 2
-            warnings.warn(
-                f"out of memory training candidate {spec.describe()} with batch_size={batch}; "
-                f"retrying with batch_size={batch // 2}.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-        except Exception as exc:
-            return None, _failed_info(started, params), f"{type(exc).__name__}: {exc}"
-    info = dict(info, batch_size=int(params.get("batch_size", 0)))
-    for column in ("train_loss", "valid_loss"):
-        if valid is None and column == "valid_loss":
-            continue
-        losses = np.asarray(net.history[:, column], dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(losses))
-        if len(bad):
-            return net, info, f"the {column.replace('_', ' ')} became {losses[bad[0]]} at epoch {bad[0] + 1}"
-    return net, info, None
-
-
-def _failed_info(started, params):
-    return {
-        "epochs": 0,
-        "best_epoch": 0,
-        "seconds": time.monotonic() - started,
-        "deadline_reached": False,
-        "copied_layers": (),
-        "batch_size": int(params.get("batch_size", 0)),
-    }
 
 
 def _plain_info(info):
@@ -543,16 +404,9 @@ def _plain_info(info):
     return plain
 
 
-def _rebuild_net(spec, state, seed, props, config):
-    """A fitted-looking skorch net holding a checkpoint's weights (no training)."""
-    net = make_net(spec, seed=seed, n_train=props.n_fit, **config.net_params)
-    net.initialize()
-    net.module_.load_state_dict(state)
-    return net
-
-
 def _history_row(index, spec, info, score, n_fit, config):
-    report = convexity_report(spec, n_fit, config.rho, config.counting)
+    bound = config.bound
+    report = convexity_report(spec, n_fit, bound.rho, bound.counting)
     hp = spec.hyperparameters()
     info = dict(info, copied_layers=tuple(info.get("copied_layers", ())))
     return {
@@ -568,8 +422,8 @@ def _history_row(index, spec, info, score, n_fit, config):
         "warm_layers": info["copied_layers"],
         "epochs": info["epochs"],
         "best_epoch": info["best_epoch"],
-        "max_epochs": int(config.net_params.get("max_epochs", 0)),
-        "epoch_patience": int(config.net_params.get("epoch_patience", 0)),
+        "max_epochs": int(config.training.max_epochs),
+        "epoch_patience": int(config.training.epoch_patience),
         "batch_size": info.get("batch_size", 0),
         "torch_threads": info.get("torch_threads", 0),
         "device": info.get("device", ""),
@@ -583,8 +437,8 @@ def _history_row(index, spec, info, score, n_fit, config):
 
 
 def _samples_hint(props, config):
-    smallest = network_spec(props, 1, 1, config.activation, config.kernel_size)
-    needed = max(min_samples_for(layer, config.rho, config.counting) for layer in smallest.layers)
+    smallest = network_spec(props, 1, 1, config.bound.activation, config.bound.kernel_size)
+    needed = max(min_samples_for(layer, config.bound.rho, config.bound.counting) for layer in smallest.layers)
     return (
         f"The smallest network for this input (one block of width 1) needs at least "
         f"{needed} training samples after the validation split; raise rho or add samples."

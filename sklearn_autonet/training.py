@@ -1,7 +1,14 @@
-"""Training one candidate LCN with skorch: the net, its weighted loss and its callbacks."""
+"""Training one candidate LCN with skorch: the net, its weighted loss and its callbacks.
+
+:class:`TrainingSettings` is the one typed value that carries the estimator's
+training parameters (epochs, patience, batch size, learning rate, device,
+schedule, initialisation, precision) to :func:`make_net`; its defaults are the
+estimator's.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -13,9 +20,83 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .modules import LCNNetwork
-from .schedules import Initialization, LayerwiseSchedule
+from .schedules import SCHEDULES, Initialization
 
-PRECISIONS = ("float32", "bfloat16")
+#: Forward-pass precisions, name -> autocast dtype (None: plain float32).
+#: Both the list of valid names (the estimator's ``precision``) and the lookup.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    """How every candidate is trained: the estimator's training parameters, typed and frozen.
+
+    The defaults are the estimator's (a test keeps them equal).  ``batch_size``
+    may be ``"auto"`` (resolved by :meth:`for_data` or by :func:`make_net` from
+    the number of training samples) and ``device`` may be ``"auto"`` (the GPU
+    when there is one, else the CPU, resolved where the net is built).
+
+    Parameters
+    ----------
+    max_epochs, epoch_patience : int
+        Epoch budget and early-stopping patience of one candidate.
+    batch_size : int or "auto"
+    learning_rate : float
+        AdamW learning rate.
+    device : str
+        Torch device, or ``"auto"``.
+    schedule : str
+        A key of :data:`~sklearn_autonet.schedules.SCHEDULES`.
+    epochs_per_block : int
+        Epochs on one layer under the layerwise schedule.
+    weight_init : str
+        A key of :data:`~sklearn_autonet.schedules.WEIGHT_INITS`.
+    precision : str
+        A key of :data:`PRECISIONS`.
+    verbose : int
+        skorch's verbosity (1 prints the epoch table).
+
+    Examples
+    --------
+    >>> settings = TrainingSettings().for_data(n_fit=18, min_steps_per_epoch=10)
+    >>> settings.batch_size, settings.max_epochs, settings.epoch_patience
+    (16, 1000, 100)
+    """
+
+    max_epochs: int = 100
+    epoch_patience: int = 10
+    batch_size: int | str = "auto"
+    learning_rate: float = 1e-2
+    device: str = "auto"
+    schedule: str = "end_to_end"
+    epochs_per_block: int = 1
+    weight_init: str = "default"
+    precision: str = "float32"
+    verbose: int = 0
+
+    def replace(self, **changes):
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def for_data(self, n_fit, min_steps_per_epoch=10):
+        """The settings for ``n_fit`` training samples: the batch size resolved, the budgets scaled.
+
+        See :func:`epoch_budget` for the scaling of ``max_epochs`` and
+        ``epoch_patience`` on data too small for ``min_steps_per_epoch``
+        optimizer steps per epoch.
+        """
+        batch_size = auto_batch_size(n_fit) if self.batch_size == "auto" else int(self.batch_size)
+        max_epochs, epoch_patience, _ = epoch_budget(
+            n_fit, batch_size, self.max_epochs, self.epoch_patience, min_steps_per_epoch
+        )
+        return self.replace(batch_size=batch_size, max_epochs=max_epochs, epoch_patience=epoch_patience)
+
+
+def resolve_device(device):
+    """``"auto"`` as seen from the calling process: ``"cuda"`` when it sees a GPU, else ``"cpu"``."""
+    if str(device) == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
 
 
 class WeightedLossNet(NeuralNetClassifier):
@@ -35,10 +116,11 @@ class WeightedLossNet(NeuralNetClassifier):
         self.precision = precision
 
     def infer(self, x, **fit_params):
-        if self.precision == "float32":
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
             return super().infer(x, **fit_params)
         device_type = torch.device(self.device).type
-        with torch.autocast(device_type=device_type, dtype=getattr(torch, self.precision)):
+        with torch.autocast(device_type=device_type, dtype=dtype):
             return super().infer(x, **fit_params).float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -173,74 +255,61 @@ def batching(batch_size, seed, n_train=None, valid=None):
     )
 
 
-def make_net(
-    spec,
-    *,
-    valid=None,
-    max_epochs=100,
-    epoch_patience=10,
-    batch_size=32,
-    learning_rate=1e-3,
-    device="cpu",
-    seed=0,
-    deadline=None,
-    n_train=None,
-    schedule="end_to_end",
-    epochs_per_block=1,
-    weight_init="default",
-    parent_state=None,
-    precision="float32",
-    verbose=0,
-):
+def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=None, parent_state=None):
     """A skorch net that trains ``LCNNetwork(spec)``.
 
     Parameters
     ----------
     spec : NetworkSpec
+    settings : TrainingSettings, default=None
+        How to train; None: the defaults (the estimator's).
     valid : tuple (X, y) or None
         Validation data for early stopping on the validation loss; None trains
         for ``max_epochs`` without it.
+    seed : int
+        Seeds the mini-batch order.
+    deadline : float or None
+        A ``time.monotonic()`` value after which training stops at the end of
+        the epoch (:class:`Deadline`).
     n_train : int
         Training samples; BatchNorm cannot take a last batch of one sample, so
         a trailing partial batch is dropped when there is more than one batch.
-    schedule : {"end_to_end", "layerwise"}
-        See :mod:`sklearn_autonet.schedules`.  Under "layerwise" early stopping
-        waits at least one full sweep over the layers.
-    weight_init, parent_state
-        See :class:`~sklearn_autonet.schedules.Initialization`.
-    precision : {"float32", "bfloat16"}
-        Autocast dtype of the forward pass.
+        It also resolves ``batch_size="auto"``.
+    parent_state : dict or None
+        Warm-growth parent weights (:class:`~sklearn_autonet.schedules.Initialization`).
     """
+    settings = TrainingSettings() if settings is None else settings
+    batch_size = settings.batch_size
+    if batch_size == "auto":
+        batch_size = auto_batch_size(n_train or 0)
+    schedule_callbacks, least_patience = SCHEDULES[settings.schedule](spec, settings.epochs_per_block)
     callbacks = [
         ("deadline", Deadline(deadline)),
-        ("initialization", Initialization(weight_init, parent_state)),
+        ("initialization", Initialization(settings.weight_init, parent_state)),
+        *schedule_callbacks,
     ]
-    if schedule == "layerwise":
-        callbacks.append(("layerwise", LayerwiseSchedule(epochs_per_block)))
-        epoch_patience = max(epoch_patience, len(spec.layers) * epochs_per_block)
     if valid is not None:
-        callbacks.append(
-            ("early_stopping", EarlyStopping(monitor="valid_loss", patience=epoch_patience, load_best=True))
-        )
+        patience = max(settings.epoch_patience, least_patience)
+        callbacks.append(("early_stopping", EarlyStopping(monitor="valid_loss", patience=patience, load_best=True)))
     return WeightedLossNet(
         LCNNetwork,
         module__spec=spec,
         criterion=torch.nn.CrossEntropyLoss,
         criterion__reduction="none",
         optimizer=torch.optim.AdamW,
-        lr=learning_rate,
-        max_epochs=max_epochs,
+        lr=settings.learning_rate,
+        max_epochs=settings.max_epochs,
         **batching(batch_size, seed, n_train, valid),
         callbacks=callbacks,
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
-        device=device,
-        precision=precision,
-        verbose=verbose,
+        device=resolve_device(settings.device),
+        precision=settings.precision,
+        verbose=settings.verbose,
     )
 
 
-def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
+def train_candidate(spec, train, valid=None, settings=None, *, seed=0, deadline=None, parent_state=None):
     """Train one candidate; return the fitted net and what the history records.
 
     Parameters
@@ -248,23 +317,30 @@ def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
     spec : NetworkSpec
     train, valid : tuple (X, y, sample_weight)
         Float32 inputs, integer-encoded targets, float sample weights.
+    settings : TrainingSettings, default=None
+        How to train; None: the defaults.
     seed : int
         Seeds the initialisation and the mini-batch order.
+    deadline, parent_state
+        See :func:`make_net`.
 
     Returns
     -------
     net : WeightedLossNet
     info : dict
         ``epochs`` run, ``best_epoch`` (the one whose weights were kept),
-        ``seconds``, ``deadline_reached``.
+        ``seconds``, ``deadline_reached``, ``copied_layers``.
     """
+    settings = TrainingSettings() if settings is None else settings
     X, y, w = train
-    device = net_params.get("device", "cpu")
+    device = resolve_device(settings.device)
     valid_data = None
     if valid is not None:
         valid_data = (to_device_once(weighted_input(valid[0], valid[2]), device), to_device_once(valid[1], device))
     start = time.monotonic()
-    net = make_net(spec, valid=valid_data, seed=seed, n_train=len(y), **net_params)
+    net = make_net(
+        spec, settings, valid=valid_data, seed=seed, deadline=deadline, n_train=len(y), parent_state=parent_state
+    )
     torch.manual_seed(int(seed))
     net.fit(to_device_once(weighted_input(X, w), device), to_device_once(y, device))
     seconds = time.monotonic() - start
@@ -281,7 +357,6 @@ def train_candidate(spec, train, valid=None, *, seed=0, **net_params):
         "seconds": seconds,
         "deadline_reached": callbacks["deadline"].reached,
         "copied_layers": callbacks["initialization"].copied_layers,
-        "final_train_loss": float(history[-1, "train_loss"]),
     }
     release_training_state(net)
     return net, info

@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_autonet import AutoNetLCNClassifier, search
+from sklearn_autonet import AutoNetLCNClassifier, tasks
 
 ROUNDS = dict(seeds_per_round=2, max_candidates=4, patience=5, max_epochs=3, random_state=0)
 
@@ -27,7 +27,7 @@ def sequential(data):
     """
     X, y = data
     before = torch.get_num_threads()
-    torch.set_num_threads(search.threads_per_task(2))
+    torch.set_num_threads(tasks.threads_per_task(2))
     try:
         return AutoNetLCNClassifier(n_jobs=1, **ROUNDS).fit(X, y)
     finally:
@@ -48,7 +48,7 @@ def test_two_workers_give_the_sequential_result(data, sequential):
     assert_same_search(sequential, parallel, X)
     assert len(parallel.net_.history) == parallel.search_history_["epochs"][parallel.best_index_]
     # each of the 2 workers gets its share of the cores
-    assert set(parallel.search_history_["torch_threads"]) == {search.threads_per_task(2)}
+    assert set(parallel.search_history_["torch_threads"]) == {tasks.threads_per_task(2)}
 
 
 def test_default_threads_change_only_the_rounding(data, sequential):
@@ -58,18 +58,22 @@ def test_default_threads_change_only_the_rounding(data, sequential):
     np.testing.assert_allclose(clf.predict_proba(X), sequential.predict_proba(X), rtol=0, atol=1e-5)
 
 
-def test_first_seed_of_a_round_is_the_one_candidate_search(data, sequential):
+def test_seeds_are_keyed_by_the_candidate_index(data, sequential):
+    """Candidate i gets the i-th seed whatever the rounds look like, so the first candidates agree."""
     X, y = data
     single = AutoNetLCNClassifier(**dict(ROUNDS, seeds_per_round=1, max_candidates=2)).fit(X, y)
     wide = sequential.search_history_
-    assert single.search_history_["seed"] == [wide["seed"][0], wide["seed"][2]]
-    assert single.search_history_["validation_score"] == [wide["validation_score"][0], wide["validation_score"][2]]
+    assert single.search_history_["seed"] == wide["seed"][:2]
+    assert len(set(wide["seed"])) == 4
+    assert single.search_history_["depth"] == [1, 2] and wide["depth"] == [1, 1, 2, 2]
+    # the same spec from the same seed: the same candidate
+    assert single.search_history_["validation_score"][0] == wide["validation_score"][0]
 
 
 def test_patience_counts_rounds_and_a_round_improves_through_its_best(data, monkeypatch):
     X, y = data
     scores = iter([0.5, 0.6, 0.55, 0.7, 0.65, 0.69, 0.1, 0.1])
-    monkeypatch.setattr(search, "get_scorer", lambda scoring: lambda net, X, y: next(scores))
+    monkeypatch.setattr(tasks, "get_scorer", lambda scoring: lambda net, X, y: next(scores))
     clf = AutoNetLCNClassifier(**dict(ROUNDS, max_candidates=10, patience=1, max_epochs=1)).fit(X, y)
     assert clf.search_history_["validation_score"] == [0.5, 0.6, 0.55, 0.7, 0.65, 0.69]
     assert clf.stop_reason_ == "patience" and clf.best_index_ == 3
@@ -81,21 +85,21 @@ def test_in_process_tasks_restore_the_torch_threads(data):
     before = torch.get_num_threads()
     AutoNetLCNClassifier(max_candidates=1, max_epochs=1, random_state=0).fit(X, y)
     assert torch.get_num_threads() == before
-    assert search.threads_per_task(1) == joblib.cpu_count()
-    assert search.threads_per_task(10**6) == 1
+    assert tasks.threads_per_task(1) == joblib.cpu_count()
+    assert tasks.threads_per_task(10**6) == 1
 
 
 def test_devices_go_round_robin_over_visible_gpus(monkeypatch):
-    assert search.resolve_device("cpu") == "cpu"
+    assert tasks.resolve_device("cpu") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    assert search.task_devices("auto", "cuda", 3, n_workers=2) == ["cuda:0", "cuda:1", "cuda:0"]
-    assert search.task_devices("cuda", "cuda", 2, n_workers=2) == ["cuda:0", "cuda:1"]
-    assert search.task_devices("cuda:1", "cuda:1", 2, n_workers=2) == ["cuda:1", "cuda:1"]
-    assert search.task_devices("auto", "cuda", 2, n_workers=1) == ["auto", "auto"]  # resolved in the worker
-    assert search.resolve_device("auto") == "cuda"
+    assert tasks.task_devices("auto", "cuda", 3, n_workers=2) == ["cuda:0", "cuda:1", "cuda:0"]
+    assert tasks.task_devices("cuda", "cuda", 2, n_workers=2) == ["cuda:0", "cuda:1"]
+    assert tasks.task_devices("cuda:1", "cuda:1", 2, n_workers=2) == ["cuda:1", "cuda:1"]
+    assert tasks.task_devices("auto", "cuda", 2, n_workers=1) == ["auto", "auto"]  # resolved in the worker
+    assert tasks.resolve_device("auto") == "cuda"
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    assert search.task_devices("auto", "cuda", 2, n_workers=2) == ["auto", "auto"]
+    assert tasks.task_devices("auto", "cuda", 2, n_workers=2) == ["auto", "auto"]
 
 
 def test_grid_search_with_two_jobs_does_not_oversubscribe(data):

@@ -186,7 +186,8 @@ def test_read_metadata(saved, tabular):
     assert meta["format_version"] == FORMAT_VERSION
     assert meta["versions"]["torch"] == torch.__version__
     assert meta["fitted"]["classes"] == {"dtype": tabular[0].classes_.dtype.str, "values": ["high", "low"]}
-    assert meta["fitted"]["convexity_report"]["rows"][0]["P_l"] == tabular[0].convexity_report_[0].P_l
+    assert meta["fitted"]["layout"] == {"kind": "tabular", "shape": [tabular[0].n_features_in_], "n_side": 0,
+                                        "flat": False}
     assert NetworkSpec.from_dict(meta["spec"]) == tabular[0].architecture_.spec
 
 

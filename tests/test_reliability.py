@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_autonet import AutoNetLCNClassifier, search, training
+from sklearn_autonet import AutoNetLCNClassifier, tasks, training
 
 ARGS = dict(max_candidates=3, patience=5, max_epochs=4, random_state=0)
 
@@ -24,15 +24,16 @@ def depth_of(net):
 def counting_train(monkeypatch, hook=None):
     """Wrap the search's ``train_candidate``: count calls and run ``hook(call_number)`` first."""
     calls = []
-    real = search.train_candidate
+    real = tasks.train_candidate
 
     def wrapper(*args, **kwargs):
-        calls.append(kwargs.get("batch_size"))
+        settings = args[3] if len(args) > 3 else kwargs["settings"]
+        calls.append(settings.batch_size)
         if hook is not None:
             hook(len(calls))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(search, "train_candidate", wrapper)
+    monkeypatch.setattr(tasks, "train_candidate", wrapper)
     return calls
 
 
@@ -221,9 +222,9 @@ KILLED_RUN = textwrap.dedent(
     """
     import sys, time
     import numpy as np
-    from sklearn_autonet import AutoNetLCNClassifier, search
+    from sklearn_autonet import AutoNetLCNClassifier, tasks
 
-    real = search.train_candidate
+    real = tasks.train_candidate
     calls = []
 
     def slow_after_first(*args, **kwargs):
@@ -232,7 +233,7 @@ KILLED_RUN = textwrap.dedent(
             time.sleep(120)  # the test kills us here, after the first checkpoint
         return real(*args, **kwargs)
 
-    search.train_candidate = slow_after_first
+    tasks.train_candidate = slow_after_first
     data = np.load(sys.argv[1])
     AutoNetLCNClassifier(checkpoint_dir=sys.argv[2], **{args}).fit(data["X"], data["y"])
     """

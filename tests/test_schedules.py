@@ -11,7 +11,7 @@ from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.hyperparameters import DataProperties, network_spec
 from sklearn_autonet.modules import LCNNetwork
 from sklearn_autonet.schedules import copy_matching_layers
-from sklearn_autonet.training import WholeBatchLoader, make_net, weighted_input
+from sklearn_autonet.training import TrainingSettings, WholeBatchLoader, make_net, weighted_input
 
 PROPS = DataProperties(n_fit=72, input_kind="signal", input_shape=(2, 32), n_classes=3)
 
@@ -28,7 +28,7 @@ def changed_layers(before, after):
 def test_layerwise_trains_one_layer_per_epoch(signals):
     X, y = signals
     spec = network_spec(PROPS, 2, 4)
-    net = make_net(spec, max_epochs=1, batch_size=16, schedule="layerwise", seed=0, n_train=len(y))
+    net = make_net(spec, TrainingSettings(max_epochs=1, batch_size=16, schedule="layerwise"), seed=0, n_train=len(y))
     data = weighted_input(X, np.ones(len(y)))
     net.initialize()
     expected = ["blocks.0", "blocks.1", "head", "blocks.0"]
@@ -44,7 +44,7 @@ def test_layerwise_trains_one_layer_per_epoch(signals):
 
 def test_end_to_end_trains_every_layer(signals):
     X, y = signals
-    net = make_net(network_spec(PROPS, 2, 4), max_epochs=1, batch_size=16, seed=0, n_train=len(y))
+    net = make_net(network_spec(PROPS, 2, 4), TrainingSettings(max_epochs=1, batch_size=16), seed=0, n_train=len(y))
     net.initialize()
     before = snapshot(net.module_)
     net.partial_fit(weighted_input(X, np.ones(len(y))), y)
@@ -106,13 +106,12 @@ def test_warm_growth_copies_weights_into_the_child(signals):
     """Under layerwise, the child's first epoch trains conv1 only: its head is still the parent's."""
     X, y = signals
     data = weighted_input(X, np.ones(len(y)))
-    parent = make_net(network_spec(PROPS, 1, 4), max_epochs=3, batch_size=16, seed=0, n_train=len(y)).fit(data, y)
+    parent = make_net(network_spec(PROPS, 1, 4), TrainingSettings(max_epochs=3, batch_size=16), seed=0, n_train=len(y))
+    parent.fit(data, y)
     parent_state = snapshot(parent.module_)
     child = make_net(
         network_spec(PROPS, 2, 4),
-        max_epochs=1,
-        batch_size=16,
-        schedule="layerwise",
+        TrainingSettings(max_epochs=1, batch_size=16, schedule="layerwise"),
         parent_state=parent_state,
         seed=1,
         n_train=len(y),
