@@ -211,16 +211,20 @@ class InputLayout:
         check_not_ragged(X)
         name = type(estimator).__name__
         if self.flat:
-            if getattr(X, "ndim", 2) == 2 and hasattr(X, "shape"):
+            if hasattr(X, "shape"):  # arrays and frames: our message before scikit-learn's
                 self._check_flat(X, name)
             X = validate_data(estimator, X, reset=False, dtype=_FLOATS)
             self._check_flat(X, name)
             return np.ascontiguousarray(X, dtype=np.float32)
         shape = getattr(X, "shape", None)
-        if shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.shape:
+        if self.is_signal and shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.shape:
             raise ValueError(
                 f"X has {shape[1]} lead(s) of length {shape[2]}, but this {name} was fitted on "
                 f"{self.shape[0]} lead(s) of length {self.shape[-1]}."
+            )
+        if not self.is_signal and shape is not None and len(shape) != 2:
+            raise ValueError(
+                f"X must have the layout seen in fit, {('n_samples',) + self.shape}; got shape {tuple(shape)}."
             )
         X = validate_data(estimator, X, reset=False, allow_nd=True, dtype=_FLOATS)
         if X.ndim not in (2, 3) or (X.ndim == 3 and not self.is_signal):

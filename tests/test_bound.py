@@ -20,14 +20,25 @@ from sklearn_autonet.modules import LCNNetwork, layer_parameter_counts
 
 SIGNAL = DataProperties(n_fit=500, input_kind="signal", input_shape=(2, 64), n_classes=3, sampling_rate=250)
 TABLE = DataProperties(n_fit=300, input_kind="tabular", input_shape=(20,), n_classes=4)
+SIDE = DataProperties(n_fit=500, input_kind="signal", input_shape=(1, 64), n_classes=3, n_side=5)
 
 
-@pytest.mark.parametrize("props", [SIGNAL, TABLE], ids=["signal", "tabular"])
+@pytest.mark.parametrize("props", [SIGNAL, TABLE, SIDE], ids=["signal", "tabular", "side-features"])
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_counted_parameters_match_the_torch_module(props, depth):
     spec = network_spec(props, depth, width=7)
     counted = [layer_parameter_count(layer) for layer in spec.layers]
-    assert counted == layer_parameter_counts(LCNNetwork(spec))
+    module = LCNNetwork(spec)
+    assert counted == layer_parameter_counts(module)
+    # nothing trainable outside the counted layers (the side features' norm has no parameters)
+    assert sum(counted) == sum(p.numel() for p in module.parameters())
+
+
+def test_an_unknown_counting_rule_is_never_read_as_another():
+    layer = network_spec(SIGNAL, 1, width=7).layers[0]
+    for call in (lambda: min_samples_for(layer, counting="output"), lambda: layer_holds(layer, 100, counting="")):
+        with pytest.raises(ValueError, match="counting must be one of"):
+            call()
 
 
 def test_conv_count_by_hand():

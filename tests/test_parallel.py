@@ -85,21 +85,6 @@ def test_in_process_tasks_restore_the_torch_threads(data):
     before = torch.get_num_threads()
     AutoNetLCNClassifier(max_candidates=1, max_epochs=1, random_state=0).fit(X, y)
     assert torch.get_num_threads() == before
-    assert tasks.threads_per_task(1) == joblib.cpu_count()
-    assert tasks.threads_per_task(10**6) == 1
-
-
-def test_devices_go_round_robin_over_visible_gpus(monkeypatch):
-    assert tasks.resolve_device("cpu") == "cpu"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    assert tasks.task_devices("auto", "cuda", 3, n_workers=2) == ["cuda:0", "cuda:1", "cuda:0"]
-    assert tasks.task_devices("cuda", "cuda", 2, n_workers=2) == ["cuda:0", "cuda:1"]
-    assert tasks.task_devices("cuda:1", "cuda:1", 2, n_workers=2) == ["cuda:1", "cuda:1"]
-    assert tasks.task_devices("auto", "cuda", 2, n_workers=1) == ["auto", "auto"]  # resolved in the worker
-    assert tasks.resolve_device("auto") == "cuda"
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    assert tasks.task_devices("auto", "cuda", 2, n_workers=2) == ["auto", "auto"]
 
 
 def test_grid_search_with_two_jobs_does_not_oversubscribe(data):

@@ -5,7 +5,6 @@ import pytest
 
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.training import epoch_budget
-from sklearn_autonet.validation_split import validation_split
 
 FAST = dict(max_epochs=3, random_state=0)
 
@@ -39,28 +38,6 @@ def test_stops_on_patience(signals):
     assert clf.stop_reason_ == "patience"
     assert scores[-1] <= max(scores[:-1])
     assert np.all(np.diff(scores[:-1]) > 0)  # every earlier round improved
-
-
-def test_validation_split_by_group_never_shares_a_group():
-    rng = np.random.RandomState(0)
-    y = rng.randint(0, 3, size=400)
-    groups = rng.randint(0, 20, size=400)
-    train, valid = validation_split(y, groups, validation_fraction=0.25, random_state=0)
-    assert not set(groups[train]) & set(groups[valid])
-    assert len(train) + len(valid) == 400
-
-
-def test_validation_split_is_stratified():
-    y = np.array([0] * 80 + [1] * 20)
-    train, valid = validation_split(y, validation_fraction=0.2, random_state=0)
-    assert np.bincount(y[valid]).tolist() == [16, 4]
-    assert not set(train) & set(valid)
-
-
-def test_a_single_member_class_goes_to_training():
-    y = np.array([0] * 10 + [1] * 10 + [2])
-    train, valid = validation_split(y, validation_fraction=0.2, random_state=0)
-    assert 20 in train and 20 not in valid
 
 
 def test_fit_with_groups(signals):
