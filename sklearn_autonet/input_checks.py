@@ -85,10 +85,10 @@ def check_labels(y, name="y"):
     --------
     >>> from sklearn_autonet.input_checks import check_labels
     >>> check_labels(["N", "V", "N"])
-    >>> check_labels([1, "a", 2, "b"])
+    >>> check_labels([1, "a", 2, "b"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: y mixes label types (number, str), e.g. 1 and 'a'; use one type for all class labels, e.g. y.astype(str).
+    ValueError: y mixes label types (number, str), e.g. 1 and 'a'; use one type for all class labels, ...
     """
     values = _label_values(y)
     if not values:
