@@ -547,3 +547,13 @@ def test_label_maps_are_checked(mitdb):
 def test_rr_features_refuse_bad_rates(fs):
     with pytest.raises(ValueError, match=r"^rr_features: fs must be a positive, finite rate in Hz"):
         rr_features([0, 360, 720], fs)
+
+
+def test_a_header_with_a_rate_of_zero_is_named(mitdb, tmp_path):
+    # (wfdb itself reads a negative rate field as its default 250 Hz, so only 0 reaches the reader)
+    folder = copy_record(mitdb, tmp_path)
+    lines = (folder / "100.hea").read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace(" 360 ", " 0 ", 1)
+    (folder / "100.hea").write_text("".join(lines))
+    with pytest.raises(ValueError, match=r"the wfdb header .*100\.hea declares the sampling rate 0(\.0)? Hz"):
+        load_beats(folder, ["100"], sampto=3600)
