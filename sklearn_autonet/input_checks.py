@@ -9,6 +9,8 @@ input.
 
 from __future__ import annotations
 
+from numbers import Number
+
 import numpy as np
 
 
@@ -51,30 +53,97 @@ def _has_shape(row):
     return True
 
 
-def check_labels(y):
-    """Raise a ``ValueError`` for object labels that are missing (None) or of mixed types.
+def check_labels(y, name="y"):
+    """Raise a ``ValueError`` for labels that are missing (None, NaN) or of mixed types.
+
+    Call it on the caller's own ``y`` (a list, tuple, array or pandas Series),
+    before :func:`~sklearn.utils.validation.validate_data`: NumPy turns a list
+    that mixes numbers and strings (``[1, "a", 2, "b"]``) into the strings
+    ``['1', 'a', '2', 'b']``, after which the mix cannot be seen any more.
+    Called on an array that validation already converted, it still catches the
+    object arrays (``np.array([1, "a"], dtype=object)``).
+
+    The label kinds are: ``str``, ``bytes``, ``bool`` and ``number`` (ints and
+    floats of Python or NumPy, which compare equal when equal in value); any
+    other object is its own kind.  Booleans are not numbers here, because
+    ``True == 1`` would silently merge two classes.  A ``y`` of one kind passes:
+    pure ints, pure floats, pure strings, pure booleans.
 
     Parameters
     ----------
-    y : ndarray
-        Labels after validation (1-D).
+    y : array-like
+        Class labels (1-D; other shapes are left to scikit-learn's checks).
+    name : str, default="y"
+        Name used in the message.
 
     Raises
     ------
     ValueError
-        When ``y`` holds ``None`` or NaN entries, or mixes strings with numbers.
+        When ``y`` holds ``None`` or NaN entries, or labels of more than one kind.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.input_checks import check_labels
+    >>> check_labels(["N", "V", "N"])
+    >>> check_labels([1, "a", 2, "b"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y mixes label types (number, str), e.g. 1 and 'a'; use one type for all class labels, ...
     """
-    y = np.asarray(y)
-    if y.dtype != object:
+    values = _label_values(y)
+    if not values:
         return
-    values = y.ravel().tolist()
-    missing = sum(v is None or (isinstance(v, float) and v != v) for v in values)
+    missing = sum(v is None or (isinstance(v, (float, np.floating)) and v != v) for v in values)
     if missing:
-        raise ValueError(f"y has {missing} missing label(s) (None or NaN); every sample needs a class label.")
-    kinds = {"str" if isinstance(v, str) else "number" if isinstance(v, (int, float, np.number)) else
-             type(v).__name__ for v in values}
-    if len(kinds) > 1:
         raise ValueError(
-            f"y mixes label types ({', '.join(sorted(kinds))}); use one type for all class labels, "
-            "e.g. y.astype(str)."
+            f"{name} has {missing} missing label(s) (None or NaN); every sample needs a class label."
         )
+    first = {}
+    for v in values:
+        first.setdefault(_label_kind(v), v)
+    if len(first) > 1:
+        kinds = sorted(first)
+        examples = " and ".join(repr(_plain(first[kind])) for kind in kinds[:3])
+        raise ValueError(
+            f"{name} mixes label types ({', '.join(kinds)}), e.g. {examples}; use one type for all "
+            "class labels, e.g. y.astype(str)."
+        )
+
+
+def _label_values(y):
+    """The labels as a flat list of Python/NumPy objects; [] when there is nothing to check.
+
+    Only object data can mix kinds: a list or tuple is read element by element
+    (as an object array, so that NumPy converts nothing), an array or Series
+    only when its dtype is object.
+    """
+    if isinstance(y, (list, tuple)):
+        try:
+            y = np.asarray(y, dtype=object)
+        except ValueError:  # ragged nesting: scikit-learn reports the shape
+            return []
+    else:
+        try:
+            y = np.asarray(y)
+        except (TypeError, ValueError):
+            return []
+    if y.dtype != object:
+        return []
+    return y.ravel().tolist()
+
+
+def _label_kind(value):
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (bytes, np.bytes_)):
+        return "bytes"
+    if isinstance(value, Number):
+        return "number"
+    return type(value).__name__
+
+
+def _plain(value):
+    """NumPy scalars as Python ones, so that the message shows ``1``, not ``np.int64(1)``."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -194,3 +194,82 @@ def test_pipeline_before_autonet(beats):
     proba = pipe.predict_proba(beats.X[:5])
     assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1)
     # a smoke test: with 3 epochs the network is not expected to have learnt the classes yet
+
+
+# ------------------------------------------------------- reliability round two: bad input and rates
+
+RATE_PARAMETERS = [
+    (BandpassFilter, "sampling_rate"),
+    (BaselineRemover, "sampling_rate"),
+    (Resampler, "sampling_rate"),
+    (Resampler, "target_rate"),
+]
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: repr(t))
+def test_a_lead_off_stretch_is_refused_with_the_transformer_named(transformer, ecg_100):
+    X = ecg_100[np.newaxis, :, :7200].copy()
+    X[0, 1, 3600:3960] = np.nan  # one second of V5 lost
+    name = type(transformer).__name__
+    with pytest.raises(
+        ValueError,
+        match=rf"^{name}: Input X contains NaN: 360 non-finite value\(s\), the first at sample 0, lead 1, index 3600",
+    ):
+        clone(transformer).fit_transform(X)
+    X[0, 1, 3600:3960] = np.inf
+    with pytest.raises(ValueError, match=rf"^{name}: Input X contains infinity: 360 non-finite"):
+        clone(transformer).transform(X)
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: repr(t))
+def test_empty_and_wrong_dimension_input_names_the_transformer(transformer):
+    name = type(transformer).__name__
+    with pytest.raises(ValueError, match=rf"0 sample\(s\) .* required by {name}"):
+        transformer.transform(np.zeros((0, 2, 400)))
+    with pytest.raises(ValueError, match=rf"0 sample\(s\) .* required by {name}"):
+        transformer.fit(np.zeros((0, 400)))
+    with pytest.raises(ValueError, match=rf"^{name}: X has signals with 0 leads; shape \(3, 0, 400\)"):
+        transformer.transform(np.zeros((3, 0, 400)))
+    with pytest.raises(ValueError, match=rf"^{name}: X has signals of length 0"):
+        transformer.transform(np.zeros((3, 2, 0)))
+    with pytest.raises(ValueError, match=rf"^{name}: X must be 2-D .* 1 dimension\(s\), shape \(400,\)"):
+        transformer.fit(np.zeros(400))
+
+
+@pytest.mark.parametrize("cls, parameter", RATE_PARAMETERS, ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("value", [0, -360.0, np.nan, np.inf], ids=["zero", "negative", "nan", "inf"])
+def test_rates_must_be_positive_and_finite(cls, parameter, value):
+    transformer = cls(**{parameter: value})
+    with pytest.raises(ValueError, match=rf"'{parameter}' parameter of {cls.__name__} must be a float in the range"):
+        transformer.fit(np.zeros((1, 400)))
+    with pytest.raises(ValueError, match=rf"'{parameter}' parameter of {cls.__name__}"):
+        transformer.transform(np.zeros((1, 400)))
+
+
+def test_resampling_ratios_that_round_to_zero_or_are_absurd_are_refused(ecg_100):
+    X = ecg_100[np.newaxis, :, :3600]
+    with pytest.raises(ValueError, match=r"^Resampler: resampling from 360 Hz to 0.1 Hz: the ratio .* rounds to 0"):
+        Resampler(FS, 0.1).fit_transform(X)
+    with pytest.raises(ValueError, match=r"^Resampler: .* to 500.5 Hz needs an up-sampling factor of 1001"):
+        Resampler(FS, 500.5).fit(X)
+    with pytest.raises(ValueError, match=r"^Resampler: resampling from 1 Hz to 1e\+300 Hz is an up-sampling by"):
+        Resampler(1.0, 1e300).transform(X)
+    # 3599/3600 is not a fraction with factors up to 1000: the nearest, 1/1, would be 360 Hz
+    with pytest.raises(ValueError, match=r"^Resampler: .* the nearest ratio 1/1 .* gives 360 Hz, off by more"):
+        Resampler(FS, 359.9).transform(X)
+    # the lowest rate that still works, and a ratio that needs the largest denominator
+    assert Resampler(FS, 0.36).fit_transform(X).shape == (1, 2, 4)  # ceil(3600 / 1000)
+    assert Resampler(FS, 360 * 999 / 1000).fit_transform(X).shape == (1, 2, 3597)
+
+
+def test_resample_ratio_names_its_caller():
+    with pytest.raises(ValueError, match=r"^load_beats: sampling_rate must be a positive, finite rate in Hz; got 0"):
+        preprocessing.resample_ratio(0, 250, "load_beats")
+    with pytest.raises(ValueError, match=r"^target_rate must be a positive, finite rate in Hz; got True"):
+        preprocessing.resample_ratio(360, True)
+
+
+@pytest.mark.parametrize("windows", [(np.inf,), (0.2, np.nan), (True,), (), (0.2, -1)])
+def test_median_windows_must_be_positive_and_finite(windows):
+    with pytest.raises(ValueError, match=r"^BaselineRemover: windows must be positive, finite lengths"):
+        BaselineRemover(windows=windows).fit(np.zeros((1, 400)))

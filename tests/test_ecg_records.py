@@ -2,6 +2,7 @@
 
 import shutil
 import sys
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -232,3 +233,327 @@ def test_missing_wfdb_names_the_extra(monkeypatch, mitdb):
     monkeypatch.setitem(sys.modules, "wfdb", None)
     with pytest.raises(ImportError, match=r'pip install "sklearn-autonet\[ecg\]"'):
         read_record(mitdb / "100", sampto=10)
+
+
+# ------------------------------------------- reliability round two: damaged records, bad arguments
+
+MINUTE = 60 * FS
+
+
+def write_copy(mitdb, folder, name="100", sampto=MINUTE, damage=None, annotations=True, as_name=None):
+    """The first ``sampto`` samples of a real record, rewritten with wfdb (format 212, same gain).
+
+    ``damage(p_signal)`` changes the signal in mV before it is written; NaN
+    becomes the format's invalid-sample value, which wfdb reads back as NaN.
+    """
+    record = wfdb.rdrecord(str(mitdb / name), sampto=sampto)
+    signal = record.p_signal.copy()
+    if damage is not None:
+        damage(signal)
+    as_name = as_name or name
+    folder.mkdir(parents=True, exist_ok=True)
+    wfdb.wrsamp(
+        as_name, fs=record.fs, units=record.units, sig_name=record.sig_name, p_signal=signal,
+        fmt=record.fmt, adc_gain=record.adc_gain, baseline=record.baseline, write_dir=str(folder),
+    )
+    if annotations:
+        ann = wfdb.rdann(str(mitdb / name), "atr", sampto=sampto)
+        inside = np.flatnonzero(ann.sample < sampto)  # rdann's sampto includes sampto itself
+        wfdb.wrann(
+            as_name, "atr", ann.sample[inside], [ann.symbol[i] for i in inside],
+            aux_note=[ann.aux_note[i] for i in inside], write_dir=str(folder),
+        )
+    return folder
+
+
+def lead_off(start, stop, lead=0, value=np.nan):
+    def damage(signal):
+        signal[start:stop, lead] = value
+
+    return damage
+
+
+@pytest.fixture(scope="module")
+def clean_100(mitdb):
+    """The first minute of record 100 read from the untouched files (default beat window)."""
+    return load_beats(mitdb, ["100"], sampto=MINUTE)
+
+
+def test_a_copied_record_reads_back_exactly(mitdb, tmp_path, clean_100):
+    copy = load_beats(write_copy(mitdb, tmp_path), ["100"])
+    np.testing.assert_array_equal(copy.X, clean_100.X)
+    np.testing.assert_array_equal(copy.r_peaks, clean_100.r_peaks)
+
+
+def test_beats_in_a_lead_off_stretch_are_dropped_with_a_count(mitdb, tmp_path, clean_100):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(3600, 7200))  # MLII lost from 10 s to 20 s
+    assert np.isnan(wfdb.rdrecord(str(folder / "100")).p_signal[3600:7200, 0]).all()
+    # expected: the beats whose window [R - 90, R + 162) reaches into [3600, 7200)
+    hit = (clean_100.r_peaks + 162 > 3600) & (clean_100.r_peaks - 90 < 7200)
+    assert 10 <= hit.sum() <= 15  # about 74 beats a minute
+    with pytest.warns(
+        UserWarning,
+        match=rf"load_beats: dropped {hit.sum()} of the {len(hit)} beats of record .*100\.hea that hold NaN "
+        r"or infinite samples and 0 with a flat \(constant\) lead",
+    ):
+        beats = load_beats(folder, ["100"])
+    assert np.isfinite(beats.X).all()
+    np.testing.assert_array_equal(beats.r_peaks, clean_100.r_peaks[~hit])
+    np.testing.assert_array_equal(beats.X, clean_100.X[~hit])
+    np.testing.assert_array_equal(beats.rr, clean_100.rr[~hit])  # the RR intervals still use every beat
+
+
+def test_lead_off_in_an_unselected_lead_drops_nothing(mitdb, tmp_path, clean_100):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(3600, 7200))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="load_beats")
+        beats = load_beats(folder, ["100"], leads="V5")
+    np.testing.assert_array_equal(beats.X[:, 0], clean_100.X[:, 1])
+
+
+def test_windows_in_a_lead_off_stretch_are_dropped_with_a_count(mitdb, tmp_path):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(3700, 3800, lead=1))
+    with pytest.warns(UserWarning, match=r"load_windows: dropped 1 of the 6 windows of record .*100\.hea"):
+        windows = load_windows(folder, ["100"], length=10, label=None)
+    np.testing.assert_array_equal(windows.starts, [0, 7200, 10800, 14400, 18000])
+    assert np.isfinite(windows.X).all()
+
+
+def test_flat_stretches_are_dropped_as_lead_off(mitdb, tmp_path):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(7200, 14400, value=0.0))  # a flat line, finite
+    with pytest.warns(UserWarning, match=r"dropped 0 of the 6 windows .* and 2 with a flat \(constant\) lead"):
+        windows = load_windows(folder, ["100"], length=10, label=None)
+    np.testing.assert_array_equal(windows.starts, [0, 3600, 14400, 18000])
+    with pytest.warns(UserWarning, match=r"load_beats: dropped 0 of the \d+ beats .* and \d+ with a flat"):
+        beats = load_beats(folder, ["100"])
+    inside = (beats.r_peaks - 90 >= 7200) & (beats.r_peaks + 162 <= 14400)
+    assert not inside.any() and np.ptp(beats.X, axis=2).min() > 0
+
+
+def test_a_record_with_nothing_left_is_an_error(mitdb, tmp_path):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(0, MINUTE))  # MLII off throughout
+    with pytest.warns(UserWarning, match="dropped"):
+        with pytest.raises(ValueError, match=r"load_beats: no beats left .* 100: \d+ beats, \d+ with a known label.*"
+                           r"\d+ of those dropped for lead off"):
+            load_beats(folder, ["100"], leads="MLII")
+    with pytest.warns(UserWarning, match="dropped 6 of the 6 windows"):
+        with pytest.raises(ValueError, match=r"load_windows: no windows of 10 s left .* 100: 6 windows, 6 dropped"):
+            load_windows(folder, ["100"], length=10, label=None, leads=0)
+
+
+def test_nonfinite_samples_cannot_be_preprocessed(mitdb, tmp_path):
+    from sklearn_autonet.ecg import BandpassFilter
+
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(3600, 7200))
+    with pytest.raises(
+        ValueError,
+        match=r"load_beats: record .*100\.hea has 3600 NaN or infinite sample\(s\) .* lead 'MLII' at sample "
+        r"3600\), and preprocess= cannot filter across them",
+    ):
+        load_beats(folder, ["100"], preprocess=BandpassFilter(0.5, 40, sampling_rate=FS))
+    # a sample range without the stretch is fine
+    beats = load_beats(folder, ["100"], sampfrom=7200, preprocess=BandpassFilter(0.5, 40, sampling_rate=FS))
+    assert np.isfinite(beats.X).all() and beats.r_peaks.min() > 7200
+
+
+def test_the_qrs_detector_refuses_lead_off_samples(mitdb, tmp_path):
+    folder = write_copy(mitdb, tmp_path, damage=lead_off(3600, 7200), annotations=False)
+    with pytest.raises(ValueError, match=r"record .*100\.hea needs the QRS detector \(r_peaks='auto', no beat "
+                       r"annotations\), but its lead 'MLII' has 3600 NaN .* first at sample 3600"):
+        load_beats(folder, ["100"])
+    signal = wfdb.rdrecord(str(folder / "100")).p_signal[:, 0]
+    with pytest.raises(ValueError, match=r"contains 3600 NaN or infinite value\(s\) .* first at index 3600"):
+        detect_r_peaks(signal, FS)
+
+
+@pytest.mark.parametrize("fs", [0, -360, np.nan, np.inf, True, "360"])
+def test_detect_r_peaks_refuses_bad_rates_and_empty_signals(mitdb, fs):
+    signal = read_record(mitdb / "100", leads=0, sampto=3600).signal[0]
+    with pytest.raises(ValueError, match=r"^detect_r_peaks: fs must be a positive, finite rate in Hz"):
+        detect_r_peaks(signal, fs)
+    with pytest.raises(ValueError, match="detect_r_peaks got an empty signal"):
+        detect_r_peaks(signal[:0], FS)
+
+
+@pytest.mark.parametrize("fs", [0, -250.0, np.nan, np.inf], ids=["zero", "negative", "nan", "inf"])
+@pytest.mark.parametrize("reader", [load_beats, load_windows], ids=lambda f: f.__name__)
+def test_readers_refuse_bad_target_rates(mitdb, reader, fs):
+    with pytest.raises(ValueError, match=rf"^{reader.__name__}: fs must be a positive, finite rate in Hz"):
+        reader(mitdb, ["100"], fs=fs, sampto=3600)
+
+
+def test_readers_refuse_resampling_ratios_that_round_to_zero_or_miss_the_rate(mitdb):
+    with pytest.raises(ValueError, match=r"^load_beats: resampling from 360 Hz to 0.1 Hz: the ratio .* rounds to 0"):
+        load_beats(mitdb, ["100"], fs=0.1, sampto=3600)
+    with pytest.raises(ValueError, match=r"^load_windows: .* to 359.9 Hz: the nearest ratio 1/1 .* gives 360 Hz"):
+        load_windows(mitdb, ["100"], fs=359.9, sampto=36000, label=None)
+    with pytest.raises(ValueError, match=r"^load_windows: .* to 500000 Hz is an up-sampling by 1.39e\+03"):
+        load_windows(mitdb, ["100"], fs=5e5, sampto=3600, label=None)
+
+
+def test_resampled_positions_use_the_ratio_the_signal_was_resampled_with(mitdb):
+    # 359.982 / 360 = 0.99995 has no fraction with factors up to 1000 closer than 1/1 (within the
+    # 0.01 % tolerance): the signal is not resampled, so the R peaks must not move either (scaling
+    # them by 359.982 / 360 would shift those near the end of the record by about 30 samples)
+    beats = load_beats(mitdb, ["100"], fs=359.982, leads=0, before=0.1, after=0.1)
+    late = beats.r_peaks > 550000
+    assert late.sum() > 200 and beats.window == (36, 36)
+    x = beats.X[late, 0]
+    peak_at = np.argmax(np.abs(x - np.median(x, axis=1, keepdims=True)), axis=1)
+    assert abs(np.median(peak_at) - beats.window[0]) <= 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sampfrom": -5}, r"sampfrom=-5 is negative; the first sample of .*100\.hea is 0"),
+        ({"sampfrom": -5, "sampto": 100}, r"sampfrom=-5 is negative"),
+        ({"sampfrom": 100, "sampto": 100}, r"sampto=100 must be greater than sampfrom=100 .*100\.hea"),
+        ({"sampfrom": 100, "sampto": 50}, r"sampto=50 must be greater than sampfrom=100"),
+        ({"sampfrom": 650000}, r"sample range \[650000, 650000\) is not inside the record .*100\.hea of 650000"),
+        ({"sampto": 650001}, r"sample range \[0, 650001\) is not inside the record"),
+        ({"sampfrom": 1.5}, r"sampfrom must be an integer sample index; got 1\.5"),
+        ({"sampto": True}, r"sampto must be an integer sample index; got True"),
+    ],
+)
+def test_bad_sample_ranges_are_named(mitdb, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        read_record(mitdb / "100", **kwargs)
+    with pytest.raises(ValueError, match=match):
+        load_beats(mitdb, ["100"], **kwargs)
+
+
+def test_windows_longer_than_a_record_are_named(mitdb, tmp_path):
+    folder = write_copy(mitdb, tmp_path, name="100")
+    write_copy(mitdb, folder, name="119", sampto=5 * FS)  # 5 s: shorter than one window
+    with pytest.warns(UserWarning, match=r"load_windows: record .*119\.hea gives no windows: the range read has "
+                      r"1800 samples \(5 s\), shorter than one window of 3600 samples"):
+        windows = load_windows(folder, ["100", "119"], length=10, label=None)
+    assert set(windows.groups) == {"100"} and len(windows.X) == 6
+    with pytest.warns(UserWarning, match="gives no windows"):
+        with pytest.raises(ValueError, match=r"no windows of 20 s left .* 100: 0 windows"):
+            load_windows(mitdb, ["100"], length=20, sampto=3600)
+
+
+@pytest.mark.parametrize(
+    "reader, kwargs, match",
+    [
+        (load_windows, {"length": 0.001}, r"load_windows: length=0.001 s is shorter than one sample at 360 Hz"),
+        (load_windows, {"length": 0.001, "fs": 1000}, r"length=0.001 s and step=None s must each be at least one"),
+        (load_windows, {"length": 1, "step": 1e-4}, r"step=0.0001 s must each be at least one sample at the 360"),
+        (load_windows, {"length": np.nan}, r"load_windows: length must be a finite number of seconds; got nan"),
+        (load_windows, {"step": np.inf}, r"step must be a finite number of seconds; got inf"),
+        (load_beats, {"before": 0.001, "after": 0}, r"load_beats: the beat window before=0.001 s, after=0 s is "
+         "shorter than one sample at 360 Hz"),
+        (load_beats, {"before": np.nan}, r"load_beats: before must be a finite number of seconds; got nan"),
+        (load_beats, {"after": np.inf}, r"after must be a finite number of seconds; got inf"),
+    ],
+)
+def test_windows_shorter_than_one_sample_are_refused(mitdb, reader, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        reader(mitdb, ["100"], sampto=7200, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "leads, match",
+    [
+        ([], r"leads is empty: choose at least one lead of record .*100\.hea \['MLII', 'V5'\], or None"),
+        ((), r"leads is empty"),
+        (["MLII", "MLII"], r"leads selects the lead 'MLII' of record .*100\.hea twice"),
+        (["V5", 1], r"leads selects the lead 'V5' .* twice"),
+        (["MLII", "V1"], r"no lead 'V1'; its leads are \['MLII', 'V5'\]"),
+        ("mlii", r"no lead 'mlii'"),
+        (2, r"has 2 leads \['MLII', 'V5'\]; lead 2 is not one of them"),
+        (True, r"lead True is not one of them"),
+        ([None], r"lead None is not one of them"),
+    ],
+)
+def test_bad_lead_selections_are_named(mitdb, leads, match):
+    with pytest.raises(ValueError, match=match):
+        read_record(mitdb / "100", leads=leads, sampto=720)
+    with pytest.raises(ValueError, match=match):
+        load_windows(mitdb, ["100"], leads=leads, sampto=7200)
+
+
+@pytest.mark.parametrize("entry", ["../x", "../../etc/passwd", "sub/../../x", "/tmp/x", ".", ".."])
+def test_records_entries_outside_the_folder_are_refused(mitdb, tmp_path, entry):
+    folder = write_copy(mitdb, tmp_path / "data")
+    (folder / "RECORDS").write_text(f"100\n{entry}\n")
+    escaped = entry.replace(".", r"\.")
+    with pytest.raises(ValueError, match=rf"the RECORDS file .*RECORDS names the record '{escaped}', which points "
+                       r"outside the folder .*data; record names must be paths inside the folder"):
+        list_records(folder)
+    with pytest.raises(ValueError, match="points outside the folder"):
+        load_beats(folder)
+    with pytest.raises(ValueError, match=rf"records= names the record '{escaped}', which points outside"):
+        load_windows(folder, ["100", entry], label=None)
+
+
+def test_records_in_sub_folders_are_read(mitdb, tmp_path):
+    write_copy(mitdb, tmp_path / "p00", name="119", sampto=7200)
+    (tmp_path / "RECORDS").write_text("p00/119\n")
+    assert list_records(tmp_path) == ["p00/119"]
+    beats = load_beats(tmp_path)
+    assert beats.records == ("p00/119",) and len(beats.y) > 5
+
+
+def test_record_lists_are_checked(mitdb):
+    one = load_windows(mitdb, "100", sampto=7200, label=None)  # one name, not its characters
+    assert one.records == ("100",)
+    with pytest.raises(ValueError, match=r"load_beats: records= is empty; pass None"):
+        load_beats(mitdb, [])
+    with pytest.raises(ValueError, match=r"records= lists the record\(s\) \['100'\] more than once"):
+        load_beats(mitdb, ["100", "119", "100"], sampto=3600)
+
+
+def test_duplicate_beat_annotations_are_dropped_with_a_count(mitdb, tmp_path, clean_100):
+    folder = write_copy(mitdb, tmp_path, annotations=False)
+    ann = wfdb.rdann(str(mitdb / "100"), "atr", sampto=MINUTE)
+    beat = [i for i, s in enumerate(ann.symbol) if s in BEATS]
+    twice = [beat[10], beat[11], beat[30]]  # three beats annotated twice, once with another symbol
+    samples, symbols = [], []
+    for i, (sample, symbol) in enumerate(zip(ann.sample, ann.symbol)):
+        samples.append(sample)
+        symbols.append(symbol)
+        if i in twice:
+            samples.append(sample)
+            symbols.append("V" if i == beat[30] else symbol)
+    wfdb.wrann("100", "atr", np.array(samples), symbols, write_dir=str(folder))
+    assert len(wfdb.rdann(str(folder / "100"), "atr").sample) == len(ann.sample) + 3
+    first = ann.sample[beat[10]]
+    with pytest.warns(UserWarning, match=rf"load_beats: .*100\.atr has 3 duplicate beat annotation\(s\), a second "
+                      rf"beat at the same sample \(the first at sample {first}; 1 with another symbol\)"):
+        beats = load_beats(folder, ["100"])
+    np.testing.assert_array_equal(beats.r_peaks, clean_100.r_peaks)
+    np.testing.assert_array_equal(beats.symbols, clean_100.symbols)  # the first annotation of each sample kept
+    np.testing.assert_array_equal(beats.rr, clean_100.rr)
+
+
+def test_label_maps_are_checked(mitdb):
+    with pytest.raises(ValueError, match=r"label_map mixes label types \(number, str\), e\.g\. 0 and 'ventricular'"):
+        load_beats(mitdb, ["100"], label_map={"N": 0, "V": "ventricular"}, sampto=3600)
+    with pytest.raises(ValueError, match=r"label_map has 1 missing label\(s\)"):
+        load_beats(mitdb, ["100"], label_map={"N": 0, "V": None}, sampto=3600)
+    with pytest.raises(ValueError, match="label_map is empty"):
+        load_beats(mitdb, ["100"], label_map={}, sampto=3600)
+    with pytest.raises(TypeError, match="label_map must be a mapping of annotation symbol -> class label"):
+        load_beats(mitdb, ["100"], label_map=["N", "V"], sampto=3600)
+    # pairs still work, and a map that knows none of the record's beats says so
+    with pytest.raises(ValueError, match=r"no beats left .* 100: \d+ beats, 0 with a known label"):
+        load_beats(mitdb, ["100"], label_map=[("F", 1)], sampto=3600)
+
+
+@pytest.mark.parametrize("fs", [0, -1, np.nan, np.inf])
+def test_rr_features_refuse_bad_rates(fs):
+    with pytest.raises(ValueError, match=r"^rr_features: fs must be a positive, finite rate in Hz"):
+        rr_features([0, 360, 720], fs)
+
+
+def test_a_header_with_a_rate_of_zero_is_named(mitdb, tmp_path):
+    # (wfdb itself reads a negative rate field as its default 250 Hz, so only 0 reaches the reader)
+    folder = copy_record(mitdb, tmp_path)
+    lines = (folder / "100.hea").read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace(" 360 ", " 0 ", 1)
+    (folder / "100.hea").write_text("".join(lines))
+    with pytest.raises(ValueError, match=r"the wfdb header .*100\.hea declares the sampling rate 0(\.0)? Hz"):
+        load_beats(folder, ["100"], sampto=3600)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..input_checks import check_labels
+
 #: AAMI EC57 heartbeat classes, in their usual order.
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 
@@ -22,6 +24,54 @@ AAMI_MAP = {
 #: codes.  Everything else ('+' rhythm change, '~' noise, '|' artefact, '!' flutter
 #: wave, 'x' blocked P wave, ...) is not a beat: it is neither a sample nor an RR end.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ")
+
+
+def check_label_map(label_map, name="label_map"):
+    """Check a symbol -> label map and return it as a dict.
+
+    Parameters
+    ----------
+    label_map : mapping of str to label, or iterable of (symbol, label) pairs
+        Annotation symbol -> class label.
+    name : str, default="label_map"
+        Name used in the messages.
+
+    Returns
+    -------
+    label_map : dict
+
+    Raises
+    ------
+    TypeError
+        When it is not a mapping (nor pairs that ``dict`` accepts).
+    ValueError
+        When it is empty, or its labels are missing (None, NaN) or of mixed
+        types (``{"N": 0, "V": "ventricular"}``), see
+        :func:`~sklearn_autonet.input_checks.check_labels`.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.ecg.labels import check_label_map
+    >>> check_label_map({"N": 0, "V": 1})
+    {'N': 0, 'V': 1}
+    >>> check_label_map({"N": 0, "V": "V"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: label_map mixes label types (number, str), e.g. 0 and 'V'; use one type for all ...
+    """
+    if not isinstance(label_map, Mapping):
+        try:
+            label_map = dict(label_map)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must be a mapping of annotation symbol -> class label, like {{'N': 0, 'V': 1}}; "
+                f"got {type(label_map).__name__}."
+            ) from None
+    label_map = dict(label_map)
+    if not label_map:
+        raise ValueError(f"{name} is empty: it must map at least one annotation symbol to a class label.")
+    check_labels(np.array(list(label_map.values()) + [None], dtype=object)[:-1], name=name)
+    return label_map
 
 
 def class_names(label_map: Mapping[str, object]) -> tuple:
@@ -70,7 +120,7 @@ def map_symbols(symbols, label_map: Mapping[str, object] | None = None):
     >>> labels.tolist(), known.tolist()
     (['N', 'S', None, 'V', 'Q'], [True, True, False, True, True])
     """
-    label_map = AAMI_MAP if label_map is None else label_map
+    label_map = AAMI_MAP if label_map is None else check_label_map(label_map)
     labels = np.array([label_map.get(s) for s in symbols], dtype=object)
     known = np.array([s in label_map for s in symbols], dtype=bool)
     return labels, known

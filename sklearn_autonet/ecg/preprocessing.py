@@ -22,40 +22,150 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..input_checks import check_not_ragged
 
 
-def check_signals(X, name="X"):
+#: Largest up- or down-sampling factor :func:`resample_ratio` accepts (the
+#: ratio is approximated by a fraction with a denominator up to this).
+MAX_RESAMPLE_FACTOR = 1000
+#: Largest relative difference between the asked and the achieved output rate.
+RATE_TOLERANCE = 1e-4
+
+
+def _owner(estimator):
+    """``"BandpassFilter: "`` for an estimator (instance or name), ``""`` for None."""
+    if estimator is None:
+        return ""
+    return f"{estimator if isinstance(estimator, str) else type(estimator).__name__}: "
+
+
+def check_signals(X, name="X", estimator=None):
     """Validate a batch of signals: finite floats, 2-D ``(n, T)`` or 3-D ``(n, leads, T)``.
 
-    Returns a float64 or float32 array (float32 kept, anything else as float64),
-    possibly the caller's own array: callers must not write into it.
+    Parameters
+    ----------
+    X : array-like
+        The signals.
+    name : str, default="X"
+        Name of the input in the messages.
+    estimator : estimator instance or str, default=None
+        Named at the start of every message (e.g. ``"BandpassFilter: ..."``).
+
+    Returns
+    -------
+    X : ndarray
+        A float64 or float32 array (float32 kept, anything else as float64),
+        possibly the caller's own array: callers must not write into it.
+
+    Raises
+    ------
+    ValueError
+        For NaN or infinite values (with their count and the first position),
+        empty input, no leads, signals of length 0, and other dimensions.
     """
     check_not_ragged(X, name)
+    who = _owner(estimator)
     X = check_array(
         X,
         allow_nd=True,
         ensure_2d=False,
         dtype=(np.float64, np.float32),
-        ensure_all_finite=True,
+        ensure_all_finite=False,
         input_name=name,
+        estimator=None if estimator is None else who[:-2],
     )
     if X.ndim not in (2, 3):
         raise ValueError(
-            f"{name} must be 2-D (n_samples, length) for one lead or 3-D "
+            f"{who}{name} must be 2-D (n_samples, length) for one lead or 3-D "
             f"(n_samples, n_leads, length); got an array with {X.ndim} dimension(s), shape {X.shape}."
         )
+    if X.ndim == 3 and X.shape[1] < 1:
+        raise ValueError(f"{who}{name} has signals with 0 leads; shape {X.shape}.")
     if X.shape[-1] < 1:
-        raise ValueError(f"{name} has signals of length 0; shape {X.shape}.")
+        raise ValueError(f"{who}{name} has signals of length 0; shape {X.shape}.")
+    finite = np.isfinite(X)
+    if not finite.all():
+        bad = ~finite
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = (
+            f"sample {first[0]}, lead {first[1]}, index {first[2]}"
+            if X.ndim == 3
+            else f"sample {first[0]}, index {first[1]}"
+        )
+        kind = "NaN" if np.isnan(X).any() else "infinity"
+        raise ValueError(
+            f"{who}Input {name} contains {kind}: {int(bad.sum())} non-finite value(s), the first at "
+            f"{where}; the signals must be finite (cut out or interpolate the gaps first)."
+        )
     return X
 
 
-def resample_ratio(sampling_rate, target_rate):
-    """``(up, down)`` for :func:`scipy.signal.resample_poly` from one rate to another."""
-    ratio = Fraction(float(target_rate) / float(sampling_rate)).limit_denominator(1000)
-    return ratio.numerator, ratio.denominator
+def check_rate(value, name, where=None):
+    """Return ``value`` as a float when it is a positive, finite rate in Hz; else a ``ValueError``.
+
+    Parameters
+    ----------
+    value : object
+        The rate.
+    name : str
+        The parameter's name, for the message.
+    where : estimator instance or str, default=None
+        The function or transformer named at the start of the message.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{_owner(where)}{name} must be a positive, finite rate in Hz; got {value!r}.")
+    return float(value)
 
 
-def resample_signal(x, sampling_rate, target_rate, axis=-1):
-    """Resample ``x`` along ``axis`` with a polyphase filter (zero-phase FIR)."""
-    up, down = resample_ratio(sampling_rate, target_rate)
+def resample_ratio(sampling_rate, target_rate, where=None):
+    """``(up, down)`` for :func:`scipy.signal.resample_poly` from one rate to another.
+
+    The ratio ``target_rate / sampling_rate`` is approximated by a fraction
+    whose numerator and denominator are at most :data:`MAX_RESAMPLE_FACTOR`.
+
+    Raises
+    ------
+    ValueError
+        When a rate is not positive and finite, when the ratio rounds to 0
+        (a target rate too low), needs a factor above :data:`MAX_RESAMPLE_FACTOR`,
+        or cannot be approximated within :data:`RATE_TOLERANCE` (relative).
+    """
+    source = check_rate(sampling_rate, "sampling_rate", where)
+    target = check_rate(target_rate, "target_rate", where)
+    ratio = target / source
+    who = _owner(where)
+    if not ratio <= MAX_RESAMPLE_FACTOR:  # also an overflow to inf
+        raise ValueError(
+            f"{who}resampling from {source:g} Hz to {target:g} Hz is an up-sampling by {ratio:.3g}, "
+            f"above {MAX_RESAMPLE_FACTOR}; choose a target rate closer to the input's."
+        )
+    fraction = Fraction(ratio).limit_denominator(MAX_RESAMPLE_FACTOR)
+    up, down = fraction.numerator, fraction.denominator
+    if up == 0:
+        raise ValueError(
+            f"{who}resampling from {source:g} Hz to {target:g} Hz: the ratio {ratio:.3g} rounds to 0 "
+            f"(the output would have no samples); the lowest target rate is about "
+            f"{source / MAX_RESAMPLE_FACTOR:g} Hz."
+        )
+    if up > MAX_RESAMPLE_FACTOR:
+        raise ValueError(
+            f"{who}resampling from {source:g} Hz to {target:g} Hz needs an up-sampling factor of {up} "
+            f"(ratio {up}/{down}), above {MAX_RESAMPLE_FACTOR}; choose a target rate closer to the "
+            "input's, or resample in two steps."
+        )
+    achieved = source * up / down
+    if abs(achieved - target) > RATE_TOLERANCE * target:
+        raise ValueError(
+            f"{who}resampling from {source:g} Hz to {target:g} Hz: the nearest ratio {up}/{down} with "
+            f"factors up to {MAX_RESAMPLE_FACTOR} gives {achieved:g} Hz, off by more than "
+            f"{RATE_TOLERANCE:.2%}; choose a target rate with a simpler ratio to the input's."
+        )
+    return up, down
+
+
+def resample_signal(x, sampling_rate, target_rate, axis=-1, where=None):
+    """Resample ``x`` along ``axis`` with a polyphase filter (zero-phase FIR).
+
+    The rates are checked by :func:`resample_ratio`; ``where`` is named in its messages.
+    """
+    up, down = resample_ratio(sampling_rate, target_rate, where)
     if up == down:
         return np.array(x, copy=True)
     return signal.resample_poly(x, up, down, axis=axis)
@@ -94,7 +204,7 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
             This transformer.
         """
         self._check_settings()
-        check_signals(X)
+        check_signals(X, estimator=self)
         return self
 
     def transform(self, X):
@@ -112,7 +222,7 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_settings()
-        X = check_signals(X)
+        X = check_signals(X, estimator=self)
         out = self._transform(X)
         return np.asarray(out, dtype=X.dtype)
 
@@ -270,8 +380,12 @@ class BaselineRemover(_SignalTransformer):
 
     def _check_settings(self):
         if self.method == "median":
-            if len(self.windows) == 0 or not all(isinstance(w, Real) and w > 0 for w in self.windows):
-                raise ValueError(f"windows must be positive lengths in seconds; got {self.windows!r}.")
+            if len(self.windows) == 0 or not all(
+                isinstance(w, Real) and not isinstance(w, bool) and np.isfinite(w) and w > 0 for w in self.windows
+            ):
+                raise ValueError(
+                    f"BaselineRemover: windows must be positive, finite lengths in seconds; got {self.windows!r}."
+                )
         elif self.cutoff >= self.sampling_rate / 2:
             raise ValueError(
                 f"cutoff={self.cutoff} Hz must be below sampling_rate / 2 = {self.sampling_rate / 2} Hz."
@@ -293,8 +407,11 @@ class Resampler(_SignalTransformer):
     """Resample signals to another rate with a polyphase filter.
 
     Uses :func:`scipy.signal.resample_poly` along the last axis with the ratio
-    ``target_rate / sampling_rate`` as a fraction (denominator at most 1000);
-    the output length is ``ceil(length * up / down)``.
+    ``target_rate / sampling_rate`` as a fraction (numerator and denominator at
+    most 1000); the output length is ``ceil(length * up / down)``.  A ratio
+    that rounds to 0 (a target rate below about ``sampling_rate / 1000``),
+    needs a factor above 1000, or misses the target rate by more than 0.01 % is
+    refused with a ``ValueError`` that gives the rates.
 
     Parameters
     ----------
@@ -327,8 +444,11 @@ class Resampler(_SignalTransformer):
         self.sampling_rate = sampling_rate
         self.target_rate = target_rate
 
+    def _check_settings(self):
+        resample_ratio(self.sampling_rate, self.target_rate, self)
+
     def _transform(self, X):
-        return resample_signal(X, self.sampling_rate, self.target_rate, axis=-1)
+        return resample_signal(X, self.sampling_rate, self.target_rate, axis=-1, where=self)
 
 
 class SignalStandardizer(_SignalTransformer):

@@ -6,15 +6,17 @@ Needs wfdb, the optional ``ecg`` extra.  Every file error is raised again as a
 
 from __future__ import annotations
 
-from numbers import Integral
-from pathlib import Path
+import os
+import warnings
+from numbers import Integral, Real
+from pathlib import Path, PurePath
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
 
-from .labels import AAMI_MAP, BEAT_SYMBOLS, class_names, map_symbols
-from .preprocessing import resample_signal
+from .labels import AAMI_MAP, BEAT_SYMBOLS, check_label_map, class_names, map_symbols
+from .preprocessing import check_rate, resample_ratio, resample_signal
 from .rr import rr_features
 
 ECG_EXTRA = 'pip install "sklearn-autonet[ecg]"'
@@ -68,6 +70,14 @@ def list_records(directory):
     ...     _ = (folder / f"{name}.hea").write_text("")
     >>> list_records(folder)
     ['106', '119']
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder does not exist.
+    ValueError
+        When a ``RECORDS`` entry is an absolute path or leads out of the folder
+        (``../x``); the message names the entry and the file.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -75,26 +85,85 @@ def list_records(directory):
     listing = directory / "RECORDS"
     if listing.is_file():
         names = [line.strip() for line in listing.read_text().splitlines()]
-        return [name for name in names if name and not name.startswith("#")]
+        names = [name for name in names if name and not name.startswith("#")]
+        for name in names:
+            check_record_name(name, directory, f"the RECORDS file {listing}")
+        return names
     return sorted(p.stem for p in directory.glob("*.hea"))
 
 
+def check_record_name(name, directory, source):
+    """Raise a ``ValueError`` when a record name does not lie inside ``directory``.
+
+    Record names are paths relative to their folder (PhysioNet's ``RECORDS``
+    files may name sub-folders, ``p00/p000020``); an absolute path or one that
+    climbs out of the folder (``../x``) is refused, so that a ``RECORDS`` file
+    cannot make the readers open files elsewhere.
+
+    Parameters
+    ----------
+    name : str
+        The record name.
+    directory : path
+        The folder of records, named in the message.
+    source : str
+        Where the name came from (``"the RECORDS file ..."``, ``"records="``).
+    """
+    normal = os.path.normpath(name)
+    if (
+        PurePath(name).is_absolute()
+        or os.path.isabs(normal)
+        or normal == os.curdir
+        or normal == os.pardir
+        or normal.startswith(os.pardir + os.sep)
+    ):
+        raise ValueError(
+            f"{source} names the record {name!r}, which points outside the folder {directory}; "
+            "record names must be paths inside the folder (like '100' or 'p00/p000020')."
+        )
+
+
 def _lead_indices(leads, names, where):
+    """Channel indices of ``leads`` (names or indices) in a record with leads ``names``."""
     if leads is None:
         return list(range(len(names)))
     if isinstance(leads, (str, Integral)):
         leads = [leads]
+    leads = list(leads)
+    if not leads:
+        raise ValueError(f"leads is empty: choose at least one lead of {where} {list(names)}, or None for all.")
     indices = []
     for lead in leads:
         if isinstance(lead, str):
             if lead not in names:
                 raise ValueError(f"{where} has no lead {lead!r}; its leads are {list(names)}.")
-            indices.append(names.index(lead))
-        elif isinstance(lead, Integral) and -len(names) <= lead < len(names):
-            indices.append(int(lead) % len(names))
+            index = names.index(lead)
+        elif isinstance(lead, Integral) and not isinstance(lead, (bool, np.bool_)) and -len(names) <= lead < len(names):
+            index = int(lead) % len(names)
         else:
             raise ValueError(f"{where} has {len(names)} leads {list(names)}; lead {lead!r} is not one of them.")
+        if index in indices:
+            raise ValueError(f"leads selects the lead {names[index]!r} of {where} twice: {leads!r}.")
+        indices.append(index)
     return indices
+
+
+def _check_sample_range(sampfrom, sampto, length, where):
+    """Raise a ``ValueError`` unless ``[sampfrom, sampto)`` is a non-empty range inside the record."""
+    for name, value in (("sampfrom", sampfrom), ("sampto", sampto)):
+        if value is None and name == "sampto":
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+            raise ValueError(f"{name} must be an integer sample index; got {value!r}.")
+    if sampfrom < 0:
+        raise ValueError(f"sampfrom={sampfrom} is negative; the first sample of {where} is 0.")
+    if sampto is not None and sampto <= sampfrom:
+        raise ValueError(f"sampto={sampto} must be greater than sampfrom={sampfrom} (an empty range of {where}).")
+    stop = length if sampto is None else sampto
+    if length is not None and (sampfrom >= length or stop > length):
+        raise ValueError(
+            f"sample range [{sampfrom}, {stop}) is not inside the record {where} of {length} samples."
+        )
 
 
 def read_record(path, leads=None, sampfrom=0, sampto=None):
@@ -107,7 +176,8 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
     leads : str, int or sequence of them, default=None
         Leads to keep, by name (``"MLII"``) or index, in that order.  None: all.
     sampfrom, sampto : int, default=0, None
-        Sample range to read (``sampto=None``: to the end).
+        Sample range to read (``sampto=None``: to the end); ``0 <= sampfrom <
+        sampto <= record length``.
 
     Returns
     -------
@@ -115,6 +185,7 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
         ``signal`` (n_leads, length) float64 in physical units (mV for
         MIT-BIH), ``fs``, ``lead_names``, ``units``, ``name``, ``sampfrom``,
         ``record_length`` (samples in the whole record, from its header).
+        Invalid samples (lead off: the signal format's reserved value) are NaN.
 
     Raises
     ------
@@ -122,7 +193,9 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
         When the header or a signal file is missing; the message names it.
     ValueError
         When the header or a signal file cannot be read (corrupt, truncated),
-        or a lead or sample range does not exist; the message names the file.
+        the header's sampling rate is not positive, ``leads`` is empty, names
+        an unknown lead or one lead twice, or the sample range is negative,
+        empty or outside the record; the message names the file.
 
     Examples
     --------
@@ -146,16 +219,19 @@ def read_record(path, leads=None, sampfrom=0, sampto=None):
     if not names:
         raise ValueError(f"the wfdb header {header_file} declares no signals.")
     channels = _lead_indices(leads, names, f"record {header_file}")
+    try:
+        check_rate(header.fs, "fs")
+    except ValueError:
+        raise ValueError(
+            f"the wfdb header {header_file} declares the sampling rate {header.fs!r} Hz; "
+            "it must be positive and finite."
+        ) from None
     signal_files = [base.parent / name for name in dict.fromkeys(header.file_name or [])]
     for signal_file in signal_files:
         if not signal_file.is_file():
             raise FileNotFoundError(f"signal file {signal_file} of the wfdb record {header_file} not found")
     length = header.sig_len
-    if sampto is not None and length is not None and not 0 <= sampfrom < sampto <= length:
-        raise ValueError(
-            f"sample range [{sampfrom}, {sampto}) is not inside the record {header_file} "
-            f"of {length} samples."
-        )
+    _check_sample_range(sampfrom, sampto, length, header_file)
     try:
         record = wfdb.rdrecord(str(base), sampfrom=sampfrom, sampto=sampto, channels=channels, physical=True)
     except Exception as exc:
@@ -280,8 +356,15 @@ def detect_r_peaks(signal, fs, method="xqrs"):
     x = np.asarray(signal, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"detect_r_peaks takes one lead, a 1-D signal; got shape {x.shape}.")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("the signal for QRS detection contains NaN or infinite values.")
+    if len(x) == 0:
+        raise ValueError("detect_r_peaks got an empty signal.")
+    fs = check_rate(fs, "fs", "detect_r_peaks")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if len(bad):
+        raise ValueError(
+            f"the signal for QRS detection contains {len(bad)} NaN or infinite value(s) (lead off?), "
+            f"the first at index {bad[0]}; the detector needs a finite signal."
+        )
     if method == "xqrs":
         peaks = wfdb.processing.xqrs_detect(x, fs=fs, verbose=False)
     elif method == "gqrs":
@@ -311,24 +394,51 @@ def _match_symbols(peaks, reference, symbols, tolerance):
     return matched
 
 
-def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, annotations, preprocess):
+def _load_records(where, directory, records, leads, sampfrom, sampto, fs, extension, annotations, preprocess):
     """Read every record and its annotations (``annotations``: "required", "optional" or "none").
 
-    ``preprocess`` (a transformer or None) is applied to each whole record, as a
-    batch of one signal ``(1, n_leads, length)``.
+    ``where`` (the public function's name) starts the messages.  ``preprocess``
+    (a transformer or None) is applied to each whole record, as a batch of one
+    signal ``(1, n_leads, length)``; a record with NaN or infinite samples is
+    refused then, since no filter can run across them.
 
     Returns the folder, the record names, ``{name: (record, annotation or None)}``
     and the output sampling rate (``fs``, else the records' common rate).
     """
     directory = Path(directory)
-    names = list_records(directory) if records is None else [str(r) for r in records]
-    if not names:
-        raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
+    if fs is not None:
+        fs = check_rate(fs, "fs", where)
+    if records is None:
+        names = list_records(directory)
+        if not names:
+            raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
+    else:
+        if isinstance(records, (str, Integral, PurePath)):
+            records = [records]
+        names = [str(r) for r in records]
+        if not names:
+            raise ValueError(f"{where}: records= is empty; pass None to read every record in {directory}.")
+        for name in names:
+            check_record_name(name, directory, "records=")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{where}: records= lists the record(s) {repeated} more than once.")
     loaded = {}
     for name in names:
         base = directory / name
         record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+        if fs is not None and fs != record.fs:
+            resample_ratio(record.fs, fs, where)  # refused before anything is computed
         if preprocess is not None:
+            bad = np.argwhere(~np.isfinite(record.signal))
+            if len(bad):
+                raise ValueError(
+                    f"{where}: record {_sibling(base, 'hea')} has {len(bad)} NaN or infinite sample(s) "
+                    f"(lead off or invalid samples; the first in lead {record.lead_names[bad[0][0]]!r} at "
+                    f"sample {bad[0][1] + record.sampfrom}), and preprocess= cannot filter across them. "
+                    "Read it without preprocess= (the beats or windows that hold them are dropped) and "
+                    "transform the data set's X, or read a sample range without them."
+                )
             record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
         ann = None
         if annotations != "none":
@@ -341,11 +451,64 @@ def _load_records(directory, records, leads, sampfrom, sampto, fs, extension, an
                 check_annotation_fits(ann, record.record_length, _sibling(base, extension))
         loaded[name] = (record, ann)
     if fs is not None:
-        return directory, names, loaded, float(fs)
+        return directory, names, loaded, fs
     rates = {name: record.fs for name, (record, _) in loaded.items()}
     if len(set(rates.values())) > 1:
         raise ValueError(f"the records have different sampling rates {rates}; pass fs= to resample them to one.")
     return directory, names, loaded, rates[names[0]]
+
+
+def _to_rate(record, out_fs, where):
+    """The record's signal at ``out_fs`` and a function mapping its sample indices there."""
+    if out_fs == record.fs:
+        return record.signal, lambda index: np.asarray(index, dtype=np.int64)
+    up, down = resample_ratio(record.fs, out_fs, where)
+    signal = resample_signal(record.signal, record.fs, out_fs, axis=-1, where=where)
+    return signal, lambda index: np.round(np.asarray(index) * up / down).astype(np.int64)
+
+
+def _lead_off(windows, where, record, what):
+    """Which windows ``(n, leads, T)`` are usable; warn with the counts of those that are not.
+
+    A window is dropped when it holds a NaN or infinite sample (wfdb reads the
+    signal format's invalid-sample value as NaN: the lead was off) or when a
+    lead is flat, the same value throughout (a disconnected lead).
+    """
+    if len(windows) == 0:
+        return np.ones(0, dtype=bool)
+    finite = np.isfinite(windows).all(axis=(1, 2))
+    flat = np.zeros(len(windows), dtype=bool)
+    if windows.shape[2] > 1:
+        flat[finite] = (np.ptp(windows[finite], axis=2) == 0).any(axis=1)
+    keep = finite & ~flat
+    if not keep.all():
+        warnings.warn(
+            f"{where}: dropped {int((~finite).sum())} of the {len(windows)} {what} of record {record} "
+            f"that hold NaN or infinite samples and {int(flat.sum())} with a flat (constant) lead: "
+            "the lead was off or its samples invalid.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return keep
+
+
+def _unique_beats(samples, symbols, annotation_file, offset, where):
+    """Beat annotations in sample order, each sample once (the first annotation kept), with a warning."""
+    order = np.argsort(samples, kind="stable")
+    samples, symbols = samples[order], symbols[order]
+    repeat = np.zeros(len(samples), dtype=bool)
+    repeat[1:] = samples[1:] == samples[:-1]
+    if repeat.any():
+        kept = np.maximum.accumulate(np.where(repeat, 0, np.arange(len(samples))))
+        differ = int(np.sum(symbols[repeat] != symbols[kept][repeat]))
+        warnings.warn(
+            f"{where}: {annotation_file} has {int(repeat.sum())} duplicate beat annotation(s), a second beat "
+            f"at the same sample (the first at sample {samples[repeat][0] + offset}; {differ} with another "
+            "symbol); dropped, the first annotation of each sample kept.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return samples[~repeat], symbols[~repeat]
 
 
 def _stack(parts, names):
@@ -361,6 +524,15 @@ def _cut(signal, starts, length):
     """Windows ``signal[:, s:s+length]`` for each start, as (n, leads, length)."""
     index = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(length)
     return signal[:, index].transpose(1, 0, 2)
+
+
+def _check_seconds(where, **values):
+    """Raise a ``ValueError`` unless every value is a finite real number of seconds."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not np.isfinite(value):
+            raise ValueError(f"{where}: {name} must be a finite number of seconds; got {value!r}.")
 
 
 def load_beats(
@@ -391,20 +563,30 @@ def load_beats(
     not know, the first and the last beat of each record (no previous or next
     RR interval) and beats whose window does not fit inside the record.
 
+    Also dropped, with a ``UserWarning`` that gives the count and the record:
+    beats whose window holds NaN or infinite samples (wfdb reads a lead-off
+    stretch, the format's invalid-sample value, as NaN) or has a flat lead
+    (one value throughout: a disconnected lead), and repeated beat annotations
+    (two at the same sample: the first in the file is kept).  When no beat is
+    left at all, a ``ValueError`` gives the counts of each record.
+
     Parameters
     ----------
     directory : str or path
         Folder of wfdb records.
     records : sequence of str or int, default=None
         Records to read.  None: those in the folder's ``RECORDS`` file, else
-        every ``.hea`` file.
+        every ``.hea`` file.  Names are paths inside ``directory``; absolute
+        paths and names that leave it (``../x``), in ``RECORDS`` or here, are
+        refused with a ``ValueError``.
     before, after : float, default=0.25, 0.45
         Window before and after the R peak, in seconds; rounded to samples at
         the output rate, so the R peak sits at index ``window[0]``.
     fs : float, default=None
         Output sampling rate: each record is resampled with
-        :func:`scipy.signal.resample_poly` before the windows are cut.  None:
-        the records' own rate (which must then be the same for all).
+        :func:`scipy.signal.resample_poly` before the windows are cut (the
+        ratio as checked by :func:`~sklearn_autonet.ecg.preprocessing.resample_ratio`).
+        None: the records' own rate (which must then be the same for all).
     leads : str, int or sequence of them, default=None
         Leads to keep, by name (``"MLII"``) or index.  None: all.  Every record
         must end up with the same number of leads.
@@ -427,7 +609,8 @@ def load_beats(
         Applied to each whole record (as one signal ``(1, n_leads, length)``, at
         the record's own rate) before the windows are cut, e.g.
         ``BandpassFilter(0.5, 40, sampling_rate=360)``: filtering whole records
-        avoids the edge effects of filtering short windows.
+        avoids the edge effects of filtering short windows.  A record with NaN
+        or infinite samples (lead off) is refused then: no filter runs across them.
 
     Returns
     -------
@@ -451,33 +634,52 @@ def load_beats(
     >>> beats.X.shape, sorted(set(beats.y))                                  # doctest: +SKIP
     ((2953, 1, 252), ['F', 'N', 'Q', 'S', 'V'])
     """
+    where = "load_beats"
     if r_peaks not in ("auto", "reference", "detect"):
         raise ValueError(f"r_peaks must be 'auto', 'reference' or 'detect'; got {r_peaks!r}.")
     if detector not in DETECTORS:
         raise ValueError(f"detector must be one of {DETECTORS}; got {detector!r}.")
+    _check_seconds(where, before=before, after=after)
     if before < 0 or after < 0 or before + after <= 0:
         raise ValueError(f"before and after must be >= 0 with a positive sum; got {before}, {after}.")
-    label_map = AAMI_MAP if label_map is None else dict(label_map)
+    label_map = AAMI_MAP if label_map is None else check_label_map(label_map)
     wanted = "required" if r_peaks == "reference" else "optional"
     directory, names, loaded, out_fs = _load_records(
-        directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
+        where, directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
     n_before, n_after = int(round(before * out_fs)), int(round(after * out_fs))
+    if n_before + n_after < 1:
+        raise ValueError(
+            f"{where}: the beat window before={before} s, after={after} s is shorter than one sample "
+            f"at {out_fs:g} Hz."
+        )
 
     parts = {key: [] for key in ("X", "y", "rr", "peaks", "symbols", "groups")}
-    detected = {}
+    detected, counts = {}, {}
     for name, (record, ann) in loaded.items():
         length = record.signal.shape[1]
         ref_peaks, ref_symbols = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        annotation_file = _sibling(directory / name, annotation)
         if ann is not None:
             samples = np.asarray(ann.sample, dtype=np.int64) - record.sampfrom
             symbols = np.asarray(ann.symbol, dtype=object)
             beat = np.isin(symbols, list(BEAT_SYMBOLS)) & (samples >= 0) & (samples < length)
-            ref_peaks, ref_symbols = samples[beat], symbols[beat]
+            ref_peaks, ref_symbols = _unique_beats(
+                samples[beat], symbols[beat], annotation_file, record.sampfrom, where
+            )
         if r_peaks == "reference" and len(ref_peaks) == 0:
-            raise ValueError(f"{_sibling(directory / name, annotation)} has no beat annotations in the range read.")
+            raise ValueError(f"{annotation_file} has no beat annotations in the range read.")
         detected[name] = r_peaks == "detect" or len(ref_peaks) == 0
         if detected[name]:
+            bad = np.flatnonzero(~np.isfinite(record.signal[0]))
+            if len(bad):
+                raise ValueError(
+                    f"{where}: record {_sibling(directory / name, 'hea')} needs the QRS detector "
+                    f"(r_peaks={r_peaks!r}{'' if r_peaks == 'detect' else ', no beat annotations'}), but its "
+                    f"lead {record.lead_names[0]!r} has {len(bad)} NaN or infinite sample(s) (lead off), the "
+                    f"first at sample {bad[0] + record.sampfrom}; the detector needs a finite signal: read a "
+                    "sample range without them, or use the record's beat annotations."
+                )
             peaks = detect_r_peaks(record.signal[0], record.fs, detector)
             symbols = _match_symbols(peaks, ref_peaks, ref_symbols, MATCH_WINDOW * record.fs)
             labels = np.array([label_map.get(s, "") for s in symbols], dtype=object)
@@ -489,10 +691,8 @@ def load_beats(
             rr = rr_features(peaks, record.fs, rr_local)[0]
         else:
             rr = np.full((len(peaks), 6), np.nan)
-        signal, position = record.signal, peaks
-        if out_fs != record.fs:
-            signal = resample_signal(signal, record.fs, out_fs, axis=-1)
-            position = np.round(peaks * (out_fs / record.fs)).astype(np.int64)
+        signal, to_rate = _to_rate(record, out_fs, where)
+        position = to_rate(peaks)
         keep = (
             known
             & np.isfinite(rr[:, 0])
@@ -500,13 +700,28 @@ def load_beats(
             & (position - n_before >= 0)
             & (position + n_after <= signal.shape[1])
         )
-        parts["X"].append(_cut(signal, position[keep] - n_before, n_before + n_after))
+        windows = _cut(signal, position[keep] - n_before, n_before + n_after)
+        usable = _lead_off(windows, where, _sibling(directory / name, "hea"), "beats")
+        counts[name] = (len(peaks), int(keep.sum()), int((~usable).sum()))
+        keep[np.flatnonzero(keep)[~usable]] = False
+        parts["X"].append(windows[usable])
         parts["y"].append(labels[keep])
         parts["rr"].append(rr[keep])
         parts["peaks"].append(peaks[keep] + record.sampfrom)
         parts["symbols"].append(symbols[keep])
         parts["groups"].append(np.full(int(keep.sum()), name, dtype=object))
 
+    if sum(len(x) for x in parts["X"]) == 0:
+        raise ValueError(
+            f"{where}: no beats left in {directory} (window [R - {n_before}, R + {n_after}) samples at "
+            f"{out_fs:g} Hz). Per record: "
+            + "; ".join(
+                f"{name}: {found} beats, {fit} with a known label, both RR intervals and a window inside "
+                f"the range read, {off} of those dropped for lead off"
+                for name, (found, fit, off) in counts.items()
+            )
+            + "."
+        )
     return Bunch(
         X=_stack(parts["X"], names),
         y=np.asarray(np.concatenate(parts["y"]).tolist()),
@@ -583,7 +798,10 @@ def load_windows(
         Window length in seconds.
     step : float, default=None
         Distance between window starts in seconds; None: ``length`` (windows
-        side by side).  A partial window at the end is dropped.
+        side by side).  A partial window at the end is dropped.  Windows that
+        hold NaN or infinite samples or have a flat lead (lead off) are dropped
+        with a ``UserWarning`` giving the count and the record, as is a record
+        shorter than one window; when no window is left, a ``ValueError``.
     fs : float, default=None
         Output sampling rate (records resampled with
         :func:`scipy.signal.resample_poly`); None: the records' own, common rate.
@@ -603,7 +821,8 @@ def load_windows(
         Applied to each whole record (as one signal ``(1, n_leads, length)``, at
         the record's own rate) before the windows are cut, e.g.
         ``BandpassFilter(0.5, 40, sampling_rate=360)``: filtering whole records
-        avoids the edge effects of filtering short windows.
+        avoids the edge effects of filtering short windows.  A record with NaN
+        or infinite samples is refused then.
 
     Returns
     -------
@@ -620,29 +839,49 @@ def load_windows(
     >>> data.X.shape, set(data.y.tolist())                                 # doctest: +SKIP
     ((180, 2, 3600), {'SBR'})
     """
+    where = "load_windows"
     if not (label is None or label == "rhythm" or callable(label)):
         raise ValueError(f"label must be 'rhythm', a callable or None; got {label!r}.")
+    _check_seconds(where, length=length, step=step)
     if not length > 0 or (step is not None and not step > 0):
         raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
     wanted = "none" if label is None else ("required" if label == "rhythm" else "optional")
     directory, names, loaded, out_fs = _load_records(
-        directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
+        where, directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
     out_length = int(round(length * out_fs))
+    if out_length < 1:
+        raise ValueError(f"{where}: length={length} s is shorter than one sample at {out_fs:g} Hz.")
 
-    X, y, groups, starts_all = [], [], [], []
+    X, y, groups, starts_all, counts = [], [], [], [], {}
     for name, (record, ann) in loaded.items():
         n_samples = record.signal.shape[1]
+        header_file = _sibling(directory / name, "hea")
         native_length = int(round(length * record.fs))
         native_step = int(round((length if step is None else step) * record.fs))
-        starts = np.arange(0, max(n_samples - native_length + 1, 0), max(native_step, 1))
-        signal, position = record.signal, starts
-        if out_fs != record.fs:
-            signal = resample_signal(signal, record.fs, out_fs, axis=-1)
-            position = np.round(starts * (out_fs / record.fs)).astype(np.int64)
+        if native_length < 1 or native_step < 1:
+            raise ValueError(
+                f"{where}: length={length} s and step={step} s must each be at least one sample at the "
+                f"{record.fs:g} Hz of record {header_file}."
+            )
+        if native_length > n_samples:
+            warnings.warn(
+                f"{where}: record {header_file} gives no windows: the range read has {n_samples} samples "
+                f"({n_samples / record.fs:g} s), shorter than one window of {native_length} samples "
+                f"({length} s).",
+                UserWarning,
+                stacklevel=2,
+            )
+        starts = np.arange(0, max(n_samples - native_length + 1, 0), native_step)
+        signal, to_rate = _to_rate(record, out_fs, where)
+        position = to_rate(starts)
         keep = position + out_length <= signal.shape[1]
         starts, position = starts[keep], position[keep]
-        X.append(_cut(signal, position, out_length))
+        windows = _cut(signal, position, out_length)
+        usable = _lead_off(windows, where, header_file, "windows")
+        counts[name] = (len(starts), int((~usable).sum()))
+        starts = starts[usable]
+        X.append(windows[usable])
         if label == "rhythm":
             y.append(rhythm_labels(ann, starts, native_length, offset=record.sampfrom))
         elif label is not None:
@@ -651,6 +890,12 @@ def load_windows(
         groups.append(np.full(len(starts), name))
         starts_all.append(starts + record.sampfrom)
 
+    if sum(len(x) for x in X) == 0:
+        raise ValueError(
+            f"{where}: no windows of {length} s left in {directory}. Per record: "
+            + "; ".join(f"{name}: {found} windows, {off} dropped for lead off" for name, (found, off) in counts.items())
+            + "."
+        )
     y_all = None if label is None else np.concatenate(y)
     return Bunch(
         X=_stack(X, names),

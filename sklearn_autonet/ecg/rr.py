@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+
+from .preprocessing import check_rate
 
 #: Names of the columns returned by :func:`rr_features`, in order.
 RR_FEATURE_NAMES = (
@@ -54,13 +58,18 @@ def rr_features(r_peaks, fs, local=10):
     peaks = np.asarray(r_peaks, dtype=np.float64)
     if peaks.ndim != 1:
         raise ValueError(f"r_peaks must be 1-D; got shape {peaks.shape}.")
-    if not fs > 0:
-        raise ValueError(f"fs must be positive; got {fs!r}.")
-    if int(local) < 1:
-        raise ValueError(f"local must be at least 1; got {local!r}.")
-    rr = np.diff(peaks) / float(fs)
+    if not np.isfinite(peaks).all():
+        raise ValueError("rr_features: r_peaks must be finite sample indices.")
+    fs = check_rate(fs, "fs", "rr_features")
+    if isinstance(local, (bool, np.bool_)) or not isinstance(local, Integral) or local < 1:
+        raise ValueError(f"rr_features: local must be an integer of at least 1; got {local!r}.")
+    rr = np.diff(peaks) / fs
     if np.any(rr <= 0):
-        raise ValueError("r_peaks must be strictly increasing.")
+        at = int(np.flatnonzero(rr <= 0)[0])
+        raise ValueError(
+            f"r_peaks must be strictly increasing; beat {at + 1} (sample {peaks[at + 1]:g}) does not come "
+            f"after beat {at} (sample {peaks[at]:g})."
+        )
     n = len(peaks)
     pre = np.full(n, np.nan)
     post = np.full(n, np.nan)
