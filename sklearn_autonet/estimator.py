@@ -364,6 +364,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         start = time.monotonic()
         _clear_fitted_state(self)  # a fit that fails leaves no model behind, old or half-new
         check_not_ragged(X)
+        check_labels(y)  # the caller's y: validate_data would turn [1, "a"] into strings
         X, y = validate_data(
             self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
         )

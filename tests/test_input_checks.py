@@ -95,14 +95,6 @@ def test_fit_refuses_object_labels_of_mixed_types(name):
         fit(y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "AutoNetLCNClassifier.fit calls check_labels after validate_data, which has already turned "
-        "the list [1, 'a', ...] into the strings ['1', 'a', ...]; fixed by calling check_labels(y) "
-        "on the caller's y before validate_data in estimator.py (another branch owns that file)"
-    ),
-)
 @pytest.mark.parametrize("name", ["list-int-str", "list-bool-str"])
 def test_fit_refuses_a_list_of_mixed_types(name):
     y, match = MIXED[name]
