@@ -93,10 +93,23 @@ def _hash_value(digest, value):
 
 
 def _describe(value):
-    """A stable text for a configuration value (callables by their qualified name)."""
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    """A stable text for a configuration value.
+
+    Functions by their qualified name *and* their code, constants and closure
+    (two lambdas, or two scorers made by one factory, share a name but not a
+    result); other objects by their ``repr`` (scikit-learn's scorers spell out
+    their metric and arguments there).
+    """
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        closure = [cell.cell_contents for cell in (getattr(value, "__closure__", None) or ())]
+        body = hashlib.sha256(code.co_code + repr((code.co_consts, code.co_names)).encode()).hexdigest()
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__} {body} {_describe_all(closure)}"
     return repr(value)
+
+
+def _describe_all(values):
+    return "[" + ", ".join(_describe(v) for v in values) + "]"
 
 
 def search_fingerprint(props, train, valid, config, random_state, policy=None):
@@ -133,6 +146,27 @@ def search_fingerprint(props, train, valid, config, random_state, policy=None):
     return digest.hexdigest()
 
 
+#: The fields of a candidate's JSON record the search reads back, and their types.
+_RECORD_FIELDS = {"spec": dict, "info": dict, "validation_score": (int, float), "status": str, "error": str}
+#: The training summary's fields the search reads back.
+_INFO_FIELDS = {"epochs": int, "best_epoch": int, "seconds": (int, float), "deadline_reached": bool}
+
+
+def _check_record(record):
+    """Raise ``ValueError`` naming the field when a record lacks one the search reads, or mistypes it."""
+    if not isinstance(record, dict):
+        raise ValueError("it does not hold a JSON object")
+    for fields, where in ((_RECORD_FIELDS, record), (_INFO_FIELDS, record.get("info"))):
+        for key, kind in fields.items():
+            if not isinstance(where, dict) or key not in where:
+                raise ValueError(f"it lacks the field {key!r}")
+            value = where[key]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ValueError(f"its field {key!r} is {value!r}, not {kind}")
+    if record["status"] not in ("ok", "failed"):
+        raise ValueError(f"its status {record['status']!r} is neither 'ok' nor 'failed'")
+
+
 class CheckpointStore:
     """The checkpoint files of one search (one fingerprint).
 
@@ -148,7 +182,22 @@ class CheckpointStore:
     def __init__(self, directory, fingerprint):
         self.fingerprint = fingerprint
         self.folder = Path(directory) / f"search-{fingerprint[:16]}"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.writable = True
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._give_up_writing(exc)
+
+    def _give_up_writing(self, exc):
+        """Warn once that checkpoints cannot be written; the search goes on without them."""
+        if self.writable:
+            warnings.warn(
+                f"cannot write checkpoints to {self.folder} ({type(exc).__name__}: {exc}); the search "
+                "goes on without saving its candidates.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        self.writable = False
 
     def _paths(self, index):
         stem = self.folder / f"candidate-{index:03d}"
@@ -166,6 +215,14 @@ class CheckpointStore:
         state_dict : dict of tensors, default=None
             The trained weights; None for a failed candidate.
         """
+        if not self.writable:
+            return
+        try:
+            self._save(index, record, state_dict)
+        except OSError as exc:  # disk full, read-only folder: lose the checkpoint, never the search
+            self._give_up_writing(exc)
+
+    def _save(self, index, record, state_dict):
         json_path, weights_path = self._paths(index)
         record = dict(record, fingerprint=self.fingerprint, index=index, format=CHECKPOINT_FORMAT)
         if isinstance(record.get("spec"), NetworkSpec):
@@ -188,6 +245,7 @@ class CheckpointStore:
             record = json.loads(json_path.read_text())
             if record.get("fingerprint") != self.fingerprint or record.get("index") != index:
                 raise ValueError("it belongs to another search")
+            _check_record(record)
             record["spec"] = NetworkSpec.from_dict(record["spec"])
             state = None
             if record.get("weights_sha256") is not None:

@@ -361,8 +361,16 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self : AutoNetLCNClassifier
             The fitted estimator.
         """
+        # a fit that fails leaves no model behind, neither the old one nor half a new one
+        _clear_fitted_state(self)
+        try:
+            return self._fit(X, y, sample_weight, groups)
+        except BaseException:
+            _clear_fitted_state(self)
+            raise
+
+    def _fit(self, X, y, sample_weight, groups):
         start = time.monotonic()
-        _clear_fitted_state(self)  # a fit that fails leaves no model behind, old or half-new
         check_not_ragged(X)
         check_labels(y)  # the caller's y: validate_data would turn [1, "a"] into strings
         X, y = validate_data(

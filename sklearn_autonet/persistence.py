@@ -40,7 +40,7 @@ import torch
 
 from ._version import __version__
 from .architecture import NetworkSpec
-from .layout import InputLayout
+from .layout import INPUT_KINDS, InputLayout
 from .training import TrainingSettings, make_net
 
 #: Name written into every model file.
@@ -427,7 +427,7 @@ def _check_metadata(metadata, path):
         raise ValueError(f"{path}: {_METADATA} lacks the fitted key(s) {missing}.")
     if metadata["estimator"] != "AutoNetLCNClassifier":
         raise ValueError(f"{path} holds a {metadata['estimator']!r}, not an AutoNetLCNClassifier.")
-    if fitted["input_kind"] not in ("tabular", "signal"):
+    if fitted["input_kind"] not in INPUT_KINDS:
         raise ValueError(f"{path}: unknown input kind {fitted['input_kind']!r}.")
 
 
