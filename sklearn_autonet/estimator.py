@@ -372,7 +372,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, groups):
         start = time.monotonic()
         check_not_ragged(X)
-        check_labels(y)  # the caller's y: validate_data would turn [1, "a"] into strings
+        if y is not None:  # the caller's y: validate_data would turn [1, "a"] into strings
+            check_labels(y)
         X, y = validate_data(
             self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
         )

@@ -222,7 +222,7 @@ class InputLayout:
                 f"X has {shape[1]} lead(s) of length {shape[2]}, but this {name} was fitted on "
                 f"{self.shape[0]} lead(s) of length {self.shape[-1]}."
             )
-        if not self.is_signal and shape is not None and len(shape) != 2:
+        if not self.is_signal and shape is not None and len(shape) > 2:
             raise ValueError(
                 f"X must have the layout seen in fit, {('n_samples',) + self.shape}; got shape {tuple(shape)}."
             )

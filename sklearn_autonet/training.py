@@ -341,8 +341,11 @@ def train_candidate(spec, train, valid=None, settings=None, *, seed=0, deadline=
     net = make_net(
         spec, settings, valid=valid_data, seed=seed, deadline=deadline, n_train=len(y), parent_state=parent_state
     )
-    torch.manual_seed(int(seed))
-    net.fit(to_device_once(weighted_input(X, w), device), to_device_once(y, device))
+    parsed = torch.device(device)
+    own_gpu = [parsed.index or 0] if parsed.type == "cuda" else []
+    with torch.random.fork_rng(devices=own_gpu):  # seed our training, leave the caller's random streams alone
+        torch.manual_seed(int(seed))
+        net.fit(to_device_once(weighted_input(X, w), device), to_device_once(y, device))
     seconds = time.monotonic() - start
     history = net.history
     if valid is not None:

@@ -55,3 +55,18 @@ def test_a_failed_refit_keeps_no_half_of_the_old_model(monkeypatch):
     assert not any(hasattr(clf, name) for name in (*FITTED_ATTRIBUTES, "n_features_in_"))
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+def test_fit_leaves_the_callers_torch_random_stream_alone():
+    from conftest import make_signals
+
+    import torch
+
+    X, y = make_signals()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = AutoNetLCNClassifier(**FAST).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)
+    second = AutoNetLCNClassifier(**FAST).fit(X, y)  # and the fit itself is still seeded
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))

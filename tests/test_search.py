@@ -116,3 +116,15 @@ def test_epoch_budget_counts_optimizer_steps():
     assert epoch_budget(80, 16, 100, 10) == (200, 20, 2)  # 5 steps per epoch
     assert epoch_budget(160, 16, 100, 10) == (100, 10, 1)
     assert epoch_budget(18, 16, 100, 10, min_steps_per_epoch=1) == (100, 10, 1)
+
+
+def test_should_stop_checks_in_order():
+    from sklearn_autonet.search import SearchConfig, should_stop
+
+    config = SearchConfig(max_candidates=4, patience=2, max_time=10.0)
+    assert should_stop(config, 0, 0, False, now=99.0, deadline=10.0) is None  # the first round always runs
+    assert should_stop(config, 1, 0, False, now=99.0, deadline=10.0) == "max_time"
+    assert should_stop(config, 1, 0, True, now=0.0, deadline=10.0) == "max_time"  # hit inside a candidate
+    assert should_stop(config, 4, 2, False, now=0.0, deadline=10.0) == "patience"  # patience before budget
+    assert should_stop(config, 4, 1, False, now=0.0, deadline=10.0) == "max_candidates"
+    assert should_stop(config, 3, 1, False, now=0.0, deadline=None) is None
