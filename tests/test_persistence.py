@@ -17,6 +17,7 @@ from conftest import make_signals
 from sklearn.metrics import make_scorer, recall_score
 
 from sklearn_autonet import AutoNetLCNClassifier, NetworkSpec, load, save
+from sklearn_autonet import persistence
 from sklearn_autonet.persistence import FORMAT_VERSION, load_model, read_metadata, save_model
 
 SMALL = dict(max_candidates=1, max_epochs=5, random_state=0)
@@ -47,9 +48,10 @@ def side():
     return AutoNetLCNClassifier(signal_shape=(2, 32), **SMALL).fit(X2, y), X2
 
 
-@pytest.fixture
-def saved(tabular, tmp_path):
-    return save_model(tabular[0], tmp_path / "model.autonet")
+@pytest.fixture(params=[FORMAT_VERSION, 1], ids=["format2", "format1"])
+def saved(tabular, tmp_path, request):
+    """The tabular model's file, in the current format and in format 1 (weights.pt), which still loads."""
+    return save_model(tabular[0], tmp_path / "model.autonet", format_version=request.param)
 
 
 def assert_same_model(loaded, original, X):
@@ -67,11 +69,19 @@ def assert_same_model(loaded, original, X):
     pd.testing.assert_frame_equal(history, pd.DataFrame(original.search_history_))
 
 
+def weights_name(path):
+    """The weights entry of a model file: weights.safetensors (format 2) or weights.pt (format 1)."""
+    with zipfile.ZipFile(path) as archive:
+        (name,) = [n for n in archive.namelist() if n != "metadata.json"]
+    return name
+
+
 def rewrite(src, dst, metadata=None, weights=None):
     """Copy a model file, replacing its metadata (a function of the dict) or its weights bytes."""
+    name = weights_name(src)
     with zipfile.ZipFile(src) as archive:
         meta = json.loads(archive.read("metadata.json"))
-        blob = archive.read("weights.pt")
+        blob = archive.read(name)
     if metadata is not None:
         meta = metadata(meta) or meta
     if weights is not None:
@@ -79,13 +89,25 @@ def rewrite(src, dst, metadata=None, weights=None):
         meta["weights_sha256"] = hashlib.sha256(blob).hexdigest()
     with zipfile.ZipFile(dst, "w") as archive:
         archive.writestr("metadata.json", json.dumps(meta))
-        archive.writestr("weights.pt", blob)
+        archive.writestr(name, blob)
     return dst
 
 
 def state_dict_of(path):
+    name = weights_name(path)
     with zipfile.ZipFile(path) as archive:
-        return torch.load(io.BytesIO(archive.read("weights.pt")), weights_only=True)
+        blob = archive.read(name)
+        meta = json.loads(archive.read("metadata.json"))
+    if name == "weights.pt":
+        return torch.load(io.BytesIO(blob), weights_only=True)
+    return persistence._read_safetensors(blob, meta["tensors"], str(path))
+
+
+def weights_bytes(state, like):
+    """``state`` encoded as the weights entry of the model file ``like``."""
+    if weights_name(like) == "weights.pt":
+        return torch_bytes(state)
+    return persistence._safetensors_bytes(state)
 
 
 def torch_bytes(obj):
@@ -168,22 +190,31 @@ def test_file_is_small_and_holds_weights_only(tabular, signal, tmp_path):
     for clf, _ in (tabular, signal):
         path = save(clf, tmp_path / "m.autonet")
         with zipfile.ZipFile(path) as archive:
-            assert sorted(archive.namelist()) == ["metadata.json", "weights.pt"]
-            weights_size = archive.getinfo("weights.pt").file_size
+            assert sorted(archive.namelist()) == ["metadata.json", "weights.safetensors"]
+            blob = archive.read("weights.safetensors")
         state = state_dict_of(path)
         n_values = sum(t.numel() for t in state.values())
         # parameters + BatchNorm running statistics, no optimizer moments
         assert n_values < 2 * clf.n_parameters_
+        # safetensors: 8 bytes, a short JSON header, then exactly the tensors' bytes
+        header = int.from_bytes(blob[:8], "little")
+        assert len(blob) == 8 + header + sum(t.numel() * t.element_size() for t in state.values())
+        assert header < 200 * len(state)
+        assert (tmp_path / "m.autonet").stat().st_size < len(pickle.dumps(clf))
+
+        old = save_model(clf, tmp_path / "old.autonet", format_version=1)
+        with zipfile.ZipFile(old) as archive:
+            assert sorted(archive.namelist()) == ["metadata.json", "weights.pt"]
+            weights_size = archive.getinfo("weights.pt").file_size
         # float32 values (at most 8 bytes for the int64 batch counters) plus torch's framing,
         # measured on the same state dict with empty tensors, and 64-byte alignment
         framing = len(torch_bytes({k: torch.empty(0, dtype=v.dtype) for k, v in state.items()}))
         assert weights_size <= framing + 8 * n_values + 64 * len(state)
-        assert (tmp_path / "m.autonet").stat().st_size < len(pickle.dumps(clf))
 
 
 def test_read_metadata(saved, tabular):
     meta = read_metadata(saved)
-    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["format_version"] == (FORMAT_VERSION if weights_name(saved) == "weights.safetensors" else 1)
     assert meta["versions"]["torch"] == torch.__version__
     assert meta["fitted"]["classes"] == {"dtype": tabular[0].classes_.dtype.str, "values": ["high", "low"]}
     assert meta["fitted"]["convexity_report"]["rows"][0]["P_l"] == tabular[0].convexity_report_[0].P_l
@@ -230,7 +261,10 @@ def test_loader_refuses_pickle_payload(saved, tmp_path, wrap):
         state["head.bias"] = payload
         blob = torch_bytes(state)
     bad = rewrite(saved, tmp_path / "bad.autonet", weights=blob)
-    with pytest.raises(ValueError, match="refusing to load weights.pt"):
+    # refused by the entry's size (smaller than the tensors need), by the safetensors
+    # parser (format 2), or by torch's weights_only unpickler (format 1): never run
+    with pytest.raises(ValueError, match=r"entry 'weights\.(pt|safetensors)' declares|"
+                       r"weights\.safetensors: |refusing to load weights\.pt"):
         load(bad)
     assert not marker.exists()
 
@@ -242,7 +276,7 @@ def test_not_a_model_file(tmp_path):
         load(path)
     with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
         archive.writestr("readme.txt", "hi")
-    with pytest.raises(ValueError, match=r"lacks \['metadata.json', 'weights.pt'\]"):
+    with pytest.raises(ValueError, match=r"lacks \['metadata.json'\]"):
         load(tmp_path / "other.zip")
 
 
@@ -267,7 +301,7 @@ def test_truncated_file(saved, tmp_path, keep):
 def test_corrupt_weights_bytes(saved, tmp_path):
     """A flipped byte inside the stored weights fails the zip CRC check."""
     with zipfile.ZipFile(saved) as archive:
-        info = archive.getinfo("weights.pt")
+        info = archive.getinfo(weights_name(saved))
     data = bytearray(open(saved, "rb").read())
     data[info.header_offset + 30 + len(info.filename) + 10] ^= 0xFF
     path = tmp_path / "flipped.autonet"
@@ -279,7 +313,7 @@ def test_corrupt_weights_bytes(saved, tmp_path):
 def test_weights_checksum(saved, tmp_path):
     state = state_dict_of(saved)
     state["head.bias"] = state["head.bias"] + 1
-    bad = rewrite(saved, tmp_path / "bad.autonet", weights=torch_bytes(state))
+    bad = rewrite(saved, tmp_path / "bad.autonet", weights=weights_bytes(state, saved))
 
     def old_checksum(meta):
         meta["weights_sha256"] = read_metadata(saved)["weights_sha256"]
@@ -293,7 +327,7 @@ def test_tampered_tensor_shape(saved, tmp_path):
     state = state_dict_of(saved)
     key = "blocks.0.linear.weight"
     state[key] = torch.zeros(state[key].shape[0] + 1, state[key].shape[1])
-    bad = rewrite(saved, tmp_path / "a.autonet", weights=torch_bytes(state))
+    bad = rewrite(saved, tmp_path / "a.autonet", weights=weights_bytes(state, saved))
     with pytest.raises(ValueError, match=f"tensor '{key}' has shape .* but metadata.json declares"):
         load(bad)
 
@@ -328,7 +362,7 @@ def test_missing_and_extra_tensors(saved, tmp_path):
         del meta["tensors"]["head.bias"]
         meta["tensors"]["extra.weight"] = {"shape": [2], "dtype": "float32"}
 
-    bad = rewrite(saved, tmp_path / "a.autonet", metadata=declare, weights=torch_bytes(state))
+    bad = rewrite(saved, tmp_path / "a.autonet", metadata=declare, weights=weights_bytes(state, saved))
     with pytest.raises(ValueError, match=r"missing tensor\(s\) \['head.bias'\], unexpected tensor\(s\) \['extra.weight'\]"):
         load(bad)
 
