@@ -12,8 +12,8 @@ The file is a zip archive with two entries:
   dicts), the shape and dtype of every tensor and the SHA-256 of the weights;
 * the network's ``state_dict`` (weights and BatchNorm statistics only: no
   optimizer state, no training data): ``weights.safetensors`` in format 2
-  (written since 0.1.0's hardening), ``weights.pt`` written by ``torch.save``
-  in format 1 (still read).
+  (the one written), ``weights.pt`` written by ``torch.save`` in format 1
+  (still read, and written with ``save_model(..., format_version=1)``).
 
 Format 2 stores the weights in the safetensors layout (an 8-byte little-endian
 header length, a JSON header giving every tensor's dtype, shape and byte range,
@@ -33,7 +33,7 @@ Loading never unpickles and never allocates before checking.  In order:
 1. the path must be a regular file (not a FIFO, device or folder) no larger
    than the largest model the caps allow;
 2. the zip directory is checked before :mod:`zipfile` parses it (few entries,
-   small directory, no zip64);
+   a small directory, one disk);
 3. every entry's declared size (and its compression ratio) is checked before
    it is read, and it is read with a bounded read (``read(cap + 1)``);
 4. every metadata field is type- and range-checked; the constructor parameters
@@ -207,7 +207,7 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
     True
     """
     _check_saveable(estimator)
-    if format_version not in _WEIGHTS_BY_VERSION or isinstance(format_version, bool):
+    if not _is_int(format_version) or format_version not in _WEIGHTS_BY_VERSION:
         raise ValueError(
             f"format_version must be one of {sorted(_WEIGHTS_BY_VERSION)}, got {format_version!r}."
         )
@@ -783,7 +783,7 @@ def _check_metadata(metadata, path):
             raise _bad(path, f"{key}.shape", "must be a list of at most 8 integers", shape)
         for size in shape:
             _need_int(size, path, f"{key}.shape", 0, MAX_PARAMETERS)
-        if entry["dtype"] not in _DTYPES:
+        if not isinstance(entry["dtype"], str) or entry["dtype"] not in _DTYPES:
             raise _bad(path, f"{key}.dtype", f"must be one of {sorted(_DTYPES)}", entry["dtype"])
     digest = metadata["weights_sha256"]
     if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
