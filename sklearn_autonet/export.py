@@ -11,6 +11,7 @@ import io
 import json
 import os
 import warnings
+from numbers import Integral
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -21,7 +22,49 @@ from ._version import __version__
 INPUT_NAME = "input"
 #: ONNX opset the graph is written with.
 OPSET = 17
+#: Lowest opset accepted.  torch exports from 7 (ONNX Runtime runs from 7), but below 9
+#: the graph lists every weight as an input too (ONNX IR v3), not the one input documented.
+MIN_OPSET = 9
 _OUTPUTS = {"proba": "probabilities", "logits": "logits"}
+
+
+def supported_opsets():
+    """The ``(lowest, highest)`` opset ``export_onnx`` accepts with the installed torch.
+
+    The highest is what torch's TorchScript-based exporter (the one used here)
+    supports, ``torch.onnx._constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET`` (20
+    for torch 2.13); the lowest is :data:`MIN_OPSET` (9: torch goes down to 7,
+    but its graphs then list the weights as inputs).  The range's ends are
+    tested to export and run in ONNX Runtime with the same probabilities.
+
+    Returns
+    -------
+    (int, int)
+
+    Examples
+    --------
+    >>> low, high = supported_opsets()
+    >>> low <= OPSET <= high
+    True
+    """
+    try:
+        from torch.onnx import _constants
+
+        low = int(getattr(_constants, "ONNX_MIN_OPSET", MIN_OPSET))
+        high = int(getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", _constants.ONNX_MAX_OPSET))
+    except (ImportError, AttributeError):  # a torch that moved its constants: the default only
+        low, high = OPSET, OPSET
+    return max(low, MIN_OPSET), high
+
+
+def _check_opset(opset):
+    low, high = supported_opsets()
+    if not isinstance(opset, Integral) or isinstance(opset, bool) or not low <= opset <= high:
+        raise ValueError(
+            f"opset must be an integer from {low} to {high} (what torch {torch.__version__}'s "
+            f"exporter writes and ONNX Runtime runs), got {opset!r}."
+        )
+    return int(opset)
 
 
 def _import_onnx():
@@ -59,8 +102,10 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     (softmax, the same as ``predict_proba``) or ``"logits"``, of shape
     ``(batch, n_classes)`` with columns in the order of ``classes_``.  The
     class labels, input kind and shape, the number of side features
-    (``n_side_features``) and the output kind are stored in the model's
-    ``metadata_props`` (``classes`` and ``input_shape`` as JSON).  The network runs in
+    (``n_side_features``), the output kind and the precision (``precision``:
+    the graph's, always float32; ``model_precision``: ``predict_proba``'s) are
+    stored in the model's ``metadata_props`` (``classes`` and ``input_shape``
+    as JSON).  The network runs in
     inference mode (BatchNorm uses its running statistics); preprocessing done
     outside the estimator (a pipeline's scaler) is not part of the graph.
 
@@ -73,7 +118,16 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     output : {"proba", "logits"}, default="proba"
         What the graph returns: class probabilities or the logits before the softmax.
     opset : int, default=17
-        ONNX opset version.
+        ONNX opset version, within :func:`supported_opsets` (9 to 20 with
+        torch 2.13).
+
+    Warns
+    -----
+    UserWarning
+        When the model predicts in bfloat16 (``precision="bfloat16"``): the
+        graph computes in float32, so its probabilities differ from
+        ``predict_proba``'s by bfloat16 rounding (up to about 1e-2); they are
+        those of the same network without that rounding.
 
     Returns
     -------
@@ -86,6 +140,8 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
         When the ``onnx`` package is missing (install the ``onnx`` extra).
     sklearn.exceptions.NotFittedError
         When ``estimator`` is not fitted.
+    ValueError
+        When ``output`` is unknown or ``opset`` is not a supported opset.
 
     Examples
     --------
@@ -105,7 +161,17 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     onnx = _import_onnx()
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {sorted(_OUTPUTS)}, got {output!r}.")
+    opset = _check_opset(opset)
     check_is_fitted(estimator)
+    precision = str(getattr(estimator.net_, "precision", "float32"))
+    if precision != "float32":
+        warnings.warn(
+            f"This model predicts in {precision} (precision={precision!r}), but the ONNX graph "
+            "computes in float32: its probabilities differ from predict_proba's by the "
+            f"{precision} rounding (up to about 1e-2); they are the same network's without it.",
+            UserWarning,
+            stacklevel=2,
+        )
     network = copy.deepcopy(estimator.net_.module_).to("cpu").eval()
     if output == "proba":
         network = _WithSoftmax(network).eval()
@@ -134,6 +200,8 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
         "input_shape": json.dumps(list(layout.shape)),
         "n_side_features": str(n_side),
         "output": output_name,
+        "precision": "float32",  # what the graph computes in, whatever predict_proba uses
+        "model_precision": precision,
         "producer": f"sklearn-autonet {__version__}",
     }
     for key, value in metadata.items():

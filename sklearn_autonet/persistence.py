@@ -11,14 +11,41 @@ The file is a zip archive with two entries:
   parameters, ``search_history_`` (specs as dicts), the shape and dtype of
   every tensor and the SHA-256 of the weights (the convexity report and the
   architecture table are recomputed from the spec on loading);
-* ``weights.pt``: the network's ``state_dict`` (weights and BatchNorm
-  statistics only: no optimizer state, no training data) written by
-  ``torch.save``.
+* the network's ``state_dict`` (weights and BatchNorm statistics only: no
+  optimizer state, no training data): ``weights.safetensors`` in format 2
+  (the one written), ``weights.pt`` written by ``torch.save`` in format 1
+  (still read, and written with ``save_model(..., format_version=1)``).
 
-Loading never unpickles: the JSON is parsed with :mod:`json` and the weights
-are read with ``torch.load(..., weights_only=True)``, which refuses anything
-but tensors and plain containers.  Every tensor is checked against the network
-the spec describes before it is loaded.
+Format 2 stores the weights in the safetensors layout (an 8-byte little-endian
+header length, a JSON header giving every tensor's dtype, shape and byte range,
+then the raw little-endian bytes).  It is written and read by this module, so
+the ``safetensors`` package is not a dependency, but the package (and any
+safetensors reader) can open the entry.  It was preferred over keeping
+``torch.load(weights_only=True)`` because nothing in it is a pickle: there is
+no unpickler to trust (``weights_only`` had a code-execution bug, CVE-2025-32434,
+fixed in torch 2.6, while this package accepts torch >= 2.1),
+every size is declared before any byte is read and checked against the
+architecture, and the data are copied with :func:`numpy.frombuffer`.  Format 1
+files are still read with ``torch.load(weights_only=True)``, after checking
+that the inner archive holds uncompressed records no larger than the entry.
+
+Loading never unpickles and never allocates before checking.  In order:
+
+1. the path must be a regular file (not a FIFO, device or folder) no larger
+   than the largest model the caps allow;
+2. the zip directory is checked before :mod:`zipfile` parses it (few entries,
+   a small directory, one disk);
+3. every entry's declared size (and its compression ratio) is checked before
+   it is read, and it is read with a bounded read (``read(cap + 1)``);
+4. every metadata field is type- and range-checked; the constructor parameters
+   go through the estimator's own validation; the architecture is checked
+   against :data:`MAX_PARAMETERS` and :data:`MAX_LAYERS`, built on torch's
+   ``meta`` device (no memory) and its tensors compared with the declared ones;
+   the weights entry's size must fit the declared tensors;
+5. only then are the weights read and parsed, checked against their SHA-256
+   and the declared tensors, and the network built.
+
+Anything wrong raises a :class:`ValueError` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -26,11 +53,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import platform
+import stat
+import struct
 import warnings
 import zipfile
-import zlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -40,18 +69,45 @@ import torch
 
 from ._version import __version__
 from .architecture import NetworkSpec
+from .checkpoint import atomic_write
 from .layout import INPUT_KINDS, InputLayout
-from .training import TrainingSettings, make_net
+from .training import PRECISIONS, TrainingSettings, make_net
 
 #: Name written into every model file.
 FORMAT_NAME = "sklearn-autonet-model"
 #: Version of the file layout this module writes; it reads this one and older ones.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Largest number of values (parameters and BatchNorm statistics, all tensors
+#: together, hence also any one tensor) a model file may declare.
+MAX_PARAMETERS = 50_000_000
+#: Largest number of layers (hidden blocks and head) a model file may declare.
+MAX_LAYERS = 256
 
 _METADATA = "metadata.json"
-_WEIGHTS = "weights.pt"
-#: Largest ``metadata.json`` accepted (a guard against zip bombs).
-_MAX_METADATA_BYTES = 64 * 2**20
+_WEIGHTS = "weights.safetensors"
+_WEIGHTS_V1 = "weights.pt"
+_WEIGHTS_BY_VERSION = {1: _WEIGHTS_V1, 2: _WEIGHTS}
+#: Largest ``metadata.json`` accepted (JSON parsing takes several times its size in memory).
+_MAX_METADATA_BYTES = 16 * 2**20
+#: Entries larger than this must not inflate more than ``_MAX_COMPRESS_RATIO`` times.
+_RATIO_FLOOR = 2**20
+_MAX_COMPRESS_RATIO = 100
+#: A model file holds two entries; a zip directory beyond these is refused unparsed.
+_MAX_ZIP_ENTRIES = 16
+_MAX_ZIP_DIRECTORY = 64 * 2**10
+#: Largest file ``load`` opens: the metadata, the weights of MAX_PARAMETERS float64 values, slack.
+_MAX_FILE_BYTES = _MAX_METADATA_BYTES + 8 * MAX_PARAMETERS + 16 * 2**20
+_MAX_HISTORY_ROWS = 100_000
+_MAX_HISTORY_COLUMNS = 256
+_MAX_FIT_SAMPLES = 2**53
+#: Tensor dtypes a file may declare: safetensors code and little-endian numpy dtype.
+_DTYPES = {
+    "float32": ("F32", "<f4"),
+    "float64": ("F64", "<f8"),
+    "float16": ("F16", "<f2"),
+    "int64": ("I64", "<i8"),
+    "int32": ("I32", "<i4"),
+}
 _REQUIRED_KEYS = (
     "format",
     "format_version",
@@ -82,14 +138,19 @@ _CLASS_KINDS = "biufUO"
 
 
 # ---------------------------------------------------------------- public API
-def save_model(estimator, path):
+def save_model(estimator, path, *, format_version=FORMAT_VERSION):
     """Write a fitted :class:`AutoNetLCNClassifier` to a single model file.
 
     The file is a zip archive holding ``metadata.json`` (architecture, fitted
-    metadata, constructor parameters, versions) and ``weights.pt`` (the
-    network's ``state_dict`` written by ``torch.save``).  It contains no
+    metadata, constructor parameters, versions) and ``weights.safetensors``
+    (the network's ``state_dict`` in the safetensors layout).  It contains no
     optimizer state and no training data, and :func:`load_model` reads it
     without unpickling anything.
+
+    The file is written atomically: to a temporary file in the same folder,
+    flushed and ``fsync``-ed, then renamed over ``path``.  A failed save (a
+    full disk) leaves an existing file at ``path`` untouched and no temporary
+    file behind.
 
     Parameters
     ----------
@@ -97,7 +158,12 @@ def save_model(estimator, path):
         A fitted estimator.
     path : str or os.PathLike
         Where to write the file (conventionally with the suffix ``.autonet``).
-        An existing file is replaced.
+        An existing file is replaced (keeping its permission bits); its folder
+        must exist.
+    format_version : {1, 2}, default=2
+        2 writes the weights in the safetensors layout; 1 writes the older
+        layout (``weights.pt`` by ``torch.save``) that earlier sklearn-autonet
+        versions read.
 
     Returns
     -------
@@ -106,11 +172,19 @@ def save_model(estimator, path):
 
     Raises
     ------
+    TypeError
+        When ``estimator`` is not an :class:`AutoNetLCNClassifier`, for
+        example a :class:`~sklearn.pipeline.Pipeline` (save its last step with
+        ``save`` and the preprocessing with ``skops.io`` or ``joblib``; see
+        ``docs/persistence.md``).
     sklearn.exceptions.NotFittedError
         When ``estimator`` is not fitted.
     ValueError
         When a fitted value cannot be written as JSON, for example class
-        labels that are neither numbers nor strings.
+        labels that are neither numbers nor strings, or ``format_version`` is
+        unknown.
+    OSError
+        When the file cannot be written; an existing file is left as it was.
 
     See Also
     --------
@@ -131,17 +205,22 @@ def save_model(estimator, path):
     >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator)
+    _check_saveable(estimator)
+    if not _is_int(format_version) or format_version not in _WEIGHTS_BY_VERSION:
+        raise ValueError(
+            f"format_version must be one of {sorted(_WEIGHTS_BY_VERSION)}, got {format_version!r}."
+        )
     module = estimator.net_.module_
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    weights = buffer.getvalue()
+    if format_version >= 2:
+        weights = _safetensors_bytes(state)
+    else:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        weights = buffer.getvalue()
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": format_version,
         "versions": {
             "sklearn_autonet": __version__,
             "torch": torch.__version__,
@@ -167,19 +246,24 @@ def save_model(estimator, path):
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
     text = json.dumps(metadata, indent=1, allow_nan=True)
-    path = os.fspath(path)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_METADATA, text)
-        archive.writestr(_WEIGHTS, weights)
+        archive.writestr(_WEIGHTS_BY_VERSION[format_version], weights)
+    path = os.fspath(path)
+    _write_atomically(path, buffer.getvalue())
     return path
 
 
 def load_model(path, *, device="cpu"):
     """Read a model file written by :func:`save_model` into a fitted estimator.
 
-    Nothing is unpickled: the metadata is JSON and the weights are read with
-    ``torch.load(..., weights_only=True)``.  Every tensor's name, shape and
-    dtype is checked against the network the stored architecture describes.
+    Nothing is unpickled: the metadata is JSON and the weights are raw bytes
+    in the safetensors layout (format 2) or, in format-1 files, read with
+    ``torch.load(..., weights_only=True)``.  The file is treated as untrusted:
+    every declared size is checked against caps and against the stored
+    architecture before anything is read or allocated (see the module
+    docstring and ``docs/persistence.md``).
 
     Parameters
     ----------
@@ -200,10 +284,17 @@ def load_model(path, *, device="cpu"):
     Raises
     ------
     ValueError
-        When the file is not a model file, is truncated or corrupt, was
-        written by a newer incompatible format version, lacks keys, or holds
-        weights whose names, shapes, dtypes or checksum do not match its
-        architecture, or anything but plain tensors.
+        When the path is not a regular file (a folder, FIFO or device), the
+        file is not a model file, is truncated or corrupt, was written by a
+        newer incompatible format version, lacks keys, holds a metadata field
+        of the wrong type or out of range (the message names the key),
+        declares sizes beyond the caps (:data:`MAX_PARAMETERS`,
+        :data:`MAX_LAYERS`) or beyond what its architecture needs, stores
+        invalid constructor parameters, or holds weights whose names, shapes,
+        dtypes or checksum do not match its architecture, or anything but
+        plain tensors.
+    FileNotFoundError, PermissionError
+        When ``path`` does not exist or cannot be opened.
 
     See Also
     --------
@@ -224,18 +315,12 @@ def load_model(path, *, device="cpu"):
     from .estimator import AutoNetLCNClassifier, set_fitted_state
 
     path = os.fspath(path)
-    metadata, weights = _read_archive(path)
-    _check_metadata(metadata, path)
-    spec = _spec_from_metadata(metadata["spec"], path)
-    state = _load_weights(weights, metadata, path)
+    # every check happens here, before the network is built or the weights allocated
+    metadata, spec, state, params = _read_model(path, AutoNetLCNClassifier)
 
-    estimator = AutoNetLCNClassifier(**_decode_params(metadata["params"], AutoNetLCNClassifier))
+    estimator = AutoNetLCNClassifier(**params)
     net_meta = metadata["net"]
-    if not isinstance(net_meta, dict) or not isinstance(net_meta.get("batch_size"), int):
-        raise ValueError(f"{path}: metadata 'net' must hold an integer 'batch_size'.")
-    precision = net_meta.get("precision", "float32")
-    if precision not in ("float32", "bfloat16"):
-        raise ValueError(f"{path}: unknown inference precision {precision!r}.")
+    precision = net_meta.get("precision", "float32")  # checked by _check_metadata
     settings = TrainingSettings(batch_size=net_meta["batch_size"], device=str(device), precision=precision)
     net = make_net(spec, settings)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
@@ -282,7 +367,9 @@ def read_metadata(path):
     Raises
     ------
     ValueError
-        When the file is not a readable model file.
+        When the file is not a readable model file.  Only the container is
+        checked (regular file, zip directory, bounded read, JSON object): the
+        fields are returned as stored, unchecked.
 
     Examples
     --------
@@ -293,11 +380,11 @@ def read_metadata(path):
     >>> clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=2, random_state=0).fit(X, y)
     >>> meta = read_metadata(save(clf, os.path.join(tempfile.mkdtemp(), "m.autonet")))
     >>> meta["format_version"], meta["fitted"]["input_kind"]
-    (1, 'tabular')
+    (2, 'tabular')
     """
     path = os.fspath(path)
-    metadata, _ = _read_archive(path, weights=False)
-    return metadata
+    with _open_regular_file(path) as handle, _open_archive(handle, path) as archive:
+        return _parse_json(_read_entry(archive, _METADATA, _MAX_METADATA_BYTES, path), path)
 
 
 # ------------------------------------------------------------------ writing
@@ -365,50 +452,282 @@ def _encode_params(params):
     return encoded
 
 
-# ------------------------------------------------------------------ reading
-def _read_archive(path, weights=True):
+def _check_saveable(estimator):
+    """TypeError for anything but an AutoNetLCNClassifier, NotFittedError when unfitted."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    from .estimator import AutoNetLCNClassifier
+
+    if isinstance(estimator, Pipeline):
+        last = type(estimator.steps[-1][1]).__name__ if estimator.steps else "nothing"
+        raise TypeError(
+            "save() writes one fitted AutoNetLCNClassifier, not a Pipeline (its last step is "
+            f"{last}). Save the last step with save(pipeline[-1], path) and the preprocessing "
+            "steps pipeline[:-1] with skops.io.dump (safe to load) or joblib.dump (a pickle: "
+            "load only files you trust), then rebuild the pipeline with "
+            "sklearn.pipeline.make_pipeline(*preprocessing, load(path)); see docs/persistence.md."
+        )
+    if not isinstance(estimator, AutoNetLCNClassifier):
+        raise TypeError(
+            f"save() writes a fitted AutoNetLCNClassifier; got {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+
+
+def _safetensors_bytes(state):
+    """``state`` (a dict of CPU tensors) in the safetensors layout, little-endian."""
+    header, chunks, offset = {}, [], 0
+    for key, tensor in state.items():
+        name = str(tensor.dtype).removeprefix("torch.")
+        if name not in _DTYPES:
+            raise ValueError(f"tensor {key!r} of dtype {name} cannot be saved.")
+        code, np_dtype = _DTYPES[name]
+        data = np.ascontiguousarray(tensor.numpy(), dtype=np_dtype).tobytes()
+        header[key] = {"dtype": code, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the data start 8-byte aligned, as safetensors writes them
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def _write_atomically(path, data):
+    """``atomic_write``, keeping the permission bits of a replaced file (umask for a new one)."""
     try:
-        archive = zipfile.ZipFile(path)
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    except OSError:
+        mode = None
+    atomic_write(path, data)  # a temporary file in the folder, fsync, os.replace
+    if mode is not None:
+        try:
+            os.chmod(path, mode)
+        except OSError:  # a file system without permission bits
+            pass
+
+
+def _umask():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (briefly) and restoring it
+    os.umask(mask)
+    return mask
+
+
+# ------------------------------------------------------------------ reading
+def _read_model(path, estimator_cls):
+    """``(metadata, spec, state, params)`` of a model file, every check done before allocating."""
+    with _open_regular_file(path) as handle, _open_archive(handle, path) as archive:
+        metadata = _parse_json(_read_entry(archive, _METADATA, _MAX_METADATA_BYTES, path), path)
+        _check_metadata(metadata, path)
+        spec = _spec_from_metadata(metadata["spec"], path)
+        _check_spec_sizes(spec, path)
+        expected, n_parameters = _expected_tensors(spec, path)
+        _check_declared_tensors(metadata["tensors"], expected, path)
+        _check_spec_chain(spec, path)
+        _check_fitted(metadata["fitted"], spec, n_parameters, path)
+        params = _decode_params(metadata["params"], estimator_cls, path)
+        _check_params_fit(params, spec, path)
+        version = metadata["format_version"]
+        low, high = _weights_size_range(version, expected)
+        blob = _read_entry(archive, _WEIGHTS_BY_VERSION[version], high, path, minimum=low)
+    state = _load_weights(blob, metadata, path)
+    return metadata, spec, state, params
+
+
+def _short(value):
+    """A short description of a (possibly huge or hostile) JSON value for messages."""
+    if isinstance(value, (list, dict)):
+        return f"a JSON {'array' if isinstance(value, list) else 'object'} of length {len(value)}"
+    if isinstance(value, str):
+        return repr(value[:60] + ("..." if len(value) > 60 else ""))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return repr(value)
+
+
+def _bad(path, key, message, value=None, *, show=True):
+    got = f", got {_short(value)}" if show else ""
+    return ValueError(f"{path}: {_METADATA} key {key!r} {message}{got}.")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _need_int(value, path, key, low=0, high=MAX_PARAMETERS):
+    if not _is_int(value) or not low <= value <= high:
+        raise _bad(path, key, f"must be an integer in [{low:,}, {high:,}]", value)
+    return value
+
+
+def _need_str(value, path, key, max_length=1000):
+    if not isinstance(value, str) or len(value) > max_length:
+        raise _bad(path, key, f"must be a string of at most {max_length} characters", value)
+    return value
+
+
+def _need_dict(value, path, key):
+    if not isinstance(value, dict):
+        raise _bad(path, key, "must be a JSON object", value)
+    return value
+
+
+def _open_regular_file(path):
+    """The file at ``path``, opened for reading only if it is a regular file of a sane size."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO does not wait for a writer
+    except (FileNotFoundError, PermissionError):
         raise
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be opened as a model file ({exc}).") from exc
+    try:
+        info = os.fstat(fd)  # of what was opened, not of what the name pointed to before
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "a folder" if stat.S_ISDIR(info.st_mode)
+                else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                else "a character device" if stat.S_ISCHR(info.st_mode)
+                else "a block device" if stat.S_ISBLK(info.st_mode)
+                else "a socket" if stat.S_ISSOCK(info.st_mode)
+                else "not a regular file"
+            )
+            raise ValueError(
+                f"{path} is {kind}, not a regular file; a model file is a regular file written by save()."
+            )
+        if info.st_size > _MAX_FILE_BYTES:
+            raise ValueError(
+                f"{path} is {info.st_size:,} bytes, larger than any model file within the caps "
+                f"({_MAX_FILE_BYTES:,} bytes); refusing to read it."
+            )
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_zip_directory(handle, size, path, what, max_entries, max_directory):
+    """Refuse a zip whose directory holds too many entries, is too large or is zip64.
+
+    Reads the end-of-central-directory record (the last 22 bytes plus at most
+    a 64 KiB comment, and the zip64 record zipfile would use instead) before
+    :mod:`zipfile` parses the directory, whose size it would otherwise trust.
+    """
+    tail_length = min(size, 22 + 0xFFFF)
+    handle.seek(size - tail_length)
+    tail = handle.read(tail_length)
+    position = tail.rfind(b"PK\x05\x06")
+    if position < 0 or len(tail) - position < 22:
+        raise ValueError(
+            f"{path} is not a sklearn-autonet model file, or it is truncated or corrupt "
+            f"({what} has no zip end-of-central-directory record)."
+        )
+    _, disk, start_disk, n_disk, n_total, directory_size, _, _ = struct.unpack(
+        "<4s4H2LH", tail[position : position + 22]
+    )
+    if position >= 20 and tail[position - 20 : position - 16] == b"PK\x06\x07":
+        # zip64 (torch.save writes it): zipfile then trusts the 56-byte record before the locator
+        record = tail[max(position - 76, 0) : position - 20]
+        if len(record) != 56 or record[:4] != b"PK\x06\x06":
+            raise ValueError(f"{path}: {what} has a broken zip64 end-of-central-directory record.")
+        _, _, _, _, disk, start_disk, n_disk, n_total, directory_size, _ = struct.unpack(
+            "<4sQ2H2L4Q", record
+        )
+    if disk or start_disk or n_disk != n_total:
+        raise ValueError(f"{path}: {what} is a multi-disk zip archive, which model files never are.")
+    if n_total > max_entries or directory_size > max_directory:
+        raise ValueError(
+            f"{path}: {what} declares {n_total} zip entries in a directory of {directory_size:,} "
+            f"bytes (at most {max_entries} entries and {max_directory:,} bytes); refusing to read it."
+        )
+
+
+def _open_archive(handle, path):
+    handle.seek(0, os.SEEK_END)
+    _check_zip_directory(handle, handle.tell(), path, "the file", _MAX_ZIP_ENTRIES, _MAX_ZIP_DIRECTORY)
+    handle.seek(0)
+    try:
+        archive = zipfile.ZipFile(handle)
+    except Exception as exc:  # BadZipFile, OSError, struct.error, ... from a hostile or broken file
         raise ValueError(
             f"{path} is not a sklearn-autonet model file, or it is truncated or corrupt ({exc})."
         ) from exc
-    with archive:
-        names = set(archive.namelist())
-        wanted = {_METADATA, _WEIGHTS} if weights else {_METADATA}
-        if not wanted <= names:
-            raise ValueError(
-                f"{path} is not a sklearn-autonet model file: it lacks {sorted(wanted - names)}."
-            )
-        if archive.getinfo(_METADATA).file_size > _MAX_METADATA_BYTES:
-            raise ValueError(f"{path}: {_METADATA} is larger than {_MAX_METADATA_BYTES} bytes.")
-        try:
-            text = archive.read(_METADATA)
-            blob = archive.read(_WEIGHTS) if weights else None
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-            raise ValueError(f"{path} is truncated or corrupt: {exc}") from exc
+    names = archive.namelist()
+    if len(names) != len(set(names)):
+        archive.close()
+        raise ValueError(f"{path} is corrupt: its zip archive holds duplicate entries.")
+    return archive
+
+
+def _read_entry(archive, name, cap, path, minimum=0):
+    """The bytes of entry ``name``: declared size checked first, then a bounded read."""
     try:
-        metadata = json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: {_METADATA} is not valid JSON ({exc}).") from exc
-    if not isinstance(metadata, dict):
-        raise ValueError(f"{path}: {_METADATA} must hold a JSON object.")
-    return metadata, blob
+        info = archive.getinfo(name)
+    except KeyError:
+        raise ValueError(f"{path} is not a sklearn-autonet model file: it lacks [{name!r}].") from None
+    if info.flag_bits & 0x1:
+        raise ValueError(f"{path}: the entry {name!r} is encrypted; model files never are.")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError(
+            f"{path}: the entry {name!r} uses zip compression method {info.compress_type}; "
+            "model files are stored or deflated."
+        )
+    if not minimum <= info.file_size <= cap:
+        raise ValueError(
+            f"{path}: the entry {name!r} declares {info.file_size:,} bytes uncompressed, outside "
+            f"the {minimum:,} to {cap:,} bytes the file's metadata allows; refusing to read it."
+        )
+    if info.file_size > _RATIO_FLOOR and info.file_size > _MAX_COMPRESS_RATIO * max(info.compress_size, 1):
+        raise ValueError(
+            f"{path}: the entry {name!r} would inflate {info.compress_size:,} bytes to "
+            f"{info.file_size:,} (more than {_MAX_COMPRESS_RATIO} times); refusing to read it."
+        )
+    try:
+        with archive.open(info) as entry:
+            data = entry.read(cap + 1)  # never more than the cap, whatever the entry claims
+    except Exception as exc:  # BadZipFile (CRC), zlib.error, EOFError, ... from a hostile or broken file
+        raise ValueError(f"{path} is truncated or corrupt: {type(exc).__name__}: {exc}") from exc
+    if len(data) != info.file_size:
+        raise ValueError(
+            f"{path} is truncated or corrupt: the entry {name!r} holds {len(data):,} bytes "
+            f"{'or more ' if len(data) > cap else ''}but declares {info.file_size:,}."
+        )
+    return data
+
+
+def _parse_json(text, path, what=_METADATA):
+    try:
+        value = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSON, huge ints
+        raise ValueError(f"{path}: {what} is not valid JSON ({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: {what} must hold a JSON object.")
+    return value
 
 
 def _check_metadata(metadata, path):
+    """Types and ranges of the top-level fields (the spec, tensors and fitted values come later)."""
     if metadata.get("format") != FORMAT_NAME:
         raise ValueError(
-            f"{path} is not a sklearn-autonet model file (format {metadata.get('format')!r}, "
+            f"{path} is not a sklearn-autonet model file (format {_short(metadata.get('format'))}, "
             f"expected {FORMAT_NAME!r})."
         )
     version = metadata.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError(f"{path}: 'format_version' must be an integer, got {version!r}.")
+    if not _is_int(version):
+        raise ValueError(f"{path}: 'format_version' must be an integer, got {_short(version)}.")
     if version > FORMAT_VERSION:
-        written_by = (metadata.get("versions") or {}).get("sklearn_autonet", "a newer version")
+        versions = metadata.get("versions")
+        written_by = versions.get("sklearn_autonet") if isinstance(versions, dict) else None
+        written_by = _short(written_by) if written_by is not None else "a newer version"
         raise ValueError(
             f"{path} uses model file format version {version}, newer than the version this "
             f"sklearn-autonet ({__version__}) reads ({FORMAT_VERSION}); it was written by "
@@ -419,16 +738,46 @@ def _check_metadata(metadata, path):
     missing = [key for key in _REQUIRED_KEYS if key not in metadata]
     if missing:
         raise ValueError(f"{path}: {_METADATA} lacks the key(s) {missing}.")
+    versions = _need_dict(metadata["versions"], path, "versions")
+    for name, value in versions.items():
+        _need_str(value, path, f"versions.{name}", 200)
+    if metadata["estimator"] != "AutoNetLCNClassifier":
+        raise ValueError(
+            f"{path} holds a {_short(metadata['estimator'])}, not an AutoNetLCNClassifier."
+        )
+    _need_dict(metadata["params"], path, "params")
+    _need_dict(metadata["spec"], path, "spec")
     fitted = metadata["fitted"]
     if not isinstance(fitted, dict):
         raise ValueError(f"{path}: 'fitted' must be a JSON object.")
     missing = [key for key in _FITTED_KEYS if key not in fitted]
     if missing:
         raise ValueError(f"{path}: {_METADATA} lacks the fitted key(s) {missing}.")
-    if metadata["estimator"] != "AutoNetLCNClassifier":
-        raise ValueError(f"{path} holds a {metadata['estimator']!r}, not an AutoNetLCNClassifier.")
     if fitted["input_kind"] not in INPUT_KINDS:
-        raise ValueError(f"{path}: unknown input kind {fitted['input_kind']!r}.")
+        raise ValueError(f"{path}: unknown input kind {_short(fitted['input_kind'])}.")
+    net = _need_dict(metadata["net"], path, "net")
+    _need_int(net.get("batch_size"), path, "net.batch_size", 1, 2**31 - 1)
+    if net.get("precision", "float32") not in PRECISIONS:
+        raise _bad(path, "net.precision", f"must be one of {list(PRECISIONS)}", net.get("precision"))
+    if "saved_from_device" in net:
+        _need_str(net["saved_from_device"], path, "net.saved_from_device", 100)
+    tensors = _need_dict(metadata["tensors"], path, "tensors")
+    if len(tensors) > 8 * (MAX_LAYERS + 1):
+        raise _bad(path, "tensors", "declares more tensors than any network within MAX_LAYERS has", tensors)
+    for name, entry in tensors.items():
+        key = f"tensors[{name[:80]!r}]"
+        if not isinstance(entry, dict) or set(entry) != {"shape", "dtype"}:
+            raise _bad(path, key, "must be an object with exactly 'shape' and 'dtype'", entry)
+        shape = entry["shape"]
+        if not isinstance(shape, list) or len(shape) > 8:
+            raise _bad(path, f"{key}.shape", "must be a list of at most 8 integers", shape)
+        for size in shape:
+            _need_int(size, path, f"{key}.shape", 0, MAX_PARAMETERS)
+        if not isinstance(entry["dtype"], str) or entry["dtype"] not in _DTYPES:
+            raise _bad(path, f"{key}.dtype", f"must be one of {sorted(_DTYPES)}", entry["dtype"])
+    digest = metadata["weights_sha256"]
+    if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise _bad(path, "weights_sha256", "must be 64 lowercase hex digits", digest)
 
 
 def _layout_from_metadata(fitted, spec, signal_shape, path):
@@ -450,6 +799,154 @@ def _spec_from_metadata(data, path):
         raise ValueError(f"{path}: invalid architecture: {exc}") from exc
 
 
+def _check_spec_sizes(spec, path):
+    """Layer kinds, input layout and every size against the caps; nothing is built yet."""
+    if spec.input_kind not in ("tabular", "signal"):
+        raise _bad(path, "spec.input_kind", "must be 'tabular' or 'signal'", spec.input_kind)
+    dims = 1 if spec.input_kind == "tabular" else 2
+    if len(spec.input_shape) != dims:
+        raise _bad(path, "spec.input_shape", f"must hold {dims} integer(s) for {spec.input_kind} input", list(spec.input_shape))
+    for size in spec.input_shape:
+        _need_int(size, path, "spec.input_shape", 1, MAX_PARAMETERS)
+    if math.prod(spec.input_shape) > MAX_PARAMETERS:
+        raise _bad(path, "spec.input_shape", f"describes more than {MAX_PARAMETERS:,} values per sample", list(spec.input_shape))
+    _need_int(spec.n_side, path, "spec.n_side", 0, 0 if spec.input_kind == "tabular" else MAX_PARAMETERS)
+    if len(spec.layers) > MAX_LAYERS:
+        raise _bad(path, "spec.layers", f"holds more than MAX_LAYERS={MAX_LAYERS} layers", spec.layers, show=False)
+    hidden_kind = "conv" if spec.input_kind == "signal" else "dense"
+    total = 2 * spec.n_side + 1  # the side features' BatchNorm statistics
+    for i, layer in enumerate(spec.layers):
+        key = f"spec.layers[{i}]"
+        kind = "head" if i == len(spec.layers) - 1 else hidden_kind
+        if layer.kind != kind:
+            raise _bad(path, f"{key}.kind", f"must be {kind!r} ({spec.input_kind} input, head last)", layer.kind)
+        _need_str(layer.name, path, f"{key}.name", 100)
+        for field in ("in_channels", "width", "kernel_size", "in_length"):
+            _need_int(getattr(layer, field), path, f"{key}.{field}", 1, MAX_PARAMETERS)
+        if kind != "conv" and (layer.kernel_size != 1 or layer.in_length != 1):
+            raise _bad(path, key, "must have kernel_size 1 and in_length 1 (a dense layer or the head)",
+                       [layer.kernel_size, layer.in_length])
+        # weights, then at most: bias or BatchNorm affine, running mean and variance, counter
+        total += layer.in_channels * layer.kernel_size * layer.width + 4 * layer.width + 1
+    if total > MAX_PARAMETERS:
+        raise ValueError(
+            f"{path}: the architecture in {_METADATA} declares {total:,} parameters and statistics, "
+            f"more than the cap MAX_PARAMETERS={MAX_PARAMETERS:,}; refusing to build it."
+        )
+
+
+def _expected_tensors(spec, path):
+    """``({name: (shape, dtype)}, n_parameters)`` of the network, built on the meta device (no memory)."""
+    from .modules import LCNNetwork
+
+    try:
+        with torch.device("meta"):
+            module = LCNNetwork(spec)
+    except (ValueError, TypeError, RuntimeError) as exc:  # e.g. an unknown activation
+        raise ValueError(f"{path}: invalid architecture: {exc}") from exc
+    expected = {
+        key: (tuple(value.shape), str(value.dtype).removeprefix("torch."))
+        for key, value in module.state_dict().items()
+    }
+    return expected, sum(p.numel() for p in module.parameters())
+
+
+def _check_declared_tensors(declared, expected, path):
+    missing = sorted(set(expected) - set(declared))
+    unexpected = sorted(set(declared) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"{path}: the weights do not fit the architecture: missing tensor(s) {missing}, "
+            f"unexpected tensor(s) {[name[:80] for name in unexpected[:20]]}."
+        )
+    for key, (shape, dtype) in expected.items():
+        entry = declared[key]
+        if tuple(entry["shape"]) != shape:
+            raise ValueError(
+                f"{path}: tensor {key!r} has shape {tuple(entry['shape'])} in {_METADATA}, but "
+                f"the architecture needs {shape}."
+            )
+        if entry["dtype"] != dtype:
+            raise ValueError(
+                f"{path}: tensor {key!r} has dtype {entry['dtype']} in {_METADATA}, but the "
+                f"architecture needs {dtype}."
+            )
+
+
+def _check_spec_chain(spec, path):
+    """Each layer reads what the previous one writes (else predict would fail inside torch)."""
+    channels = spec.input_shape[0]
+    length = spec.input_shape[1] if spec.input_kind == "signal" else 1
+    for i, layer in enumerate(spec.hidden):
+        if layer.in_channels != channels:
+            raise _bad(path, f"spec.layers[{i}].in_channels", f"must be {channels} (what the layer before writes)", layer.in_channels)
+        if layer.kind == "conv":
+            if layer.in_length != length or length < 2:
+                raise _bad(path, f"spec.layers[{i}].in_length",
+                           f"must be {length} (what the layer before writes), and at least 2", layer.in_length)
+            length = layer.out_length
+        channels = layer.width
+    if spec.head.in_channels != channels + spec.n_side:
+        raise _bad(path, f"spec.layers[{len(spec.layers) - 1}].in_channels",
+                   f"must be {channels + spec.n_side} (the features the head reads)", spec.head.in_channels)
+
+
+def _check_fitted(fitted, spec, n_parameters, path):
+    """The fitted values: types, ranges and agreement with the architecture."""
+    classes = _decode_classes(fitted["classes"], path)
+    if len(classes) != spec.head.width:
+        raise ValueError(
+            f"{path}: {len(classes)} classes, but the network has {spec.head.width} outputs."
+        )
+    if fitted["input_kind"] != spec.input_kind:
+        raise _bad(path, "fitted.input_kind", f"must be the architecture's {spec.input_kind!r}", fitted["input_kind"])
+    if fitted["input_shape"] != list(spec.input_shape):
+        raise _bad(path, "fitted.input_shape", f"must be the architecture's {list(spec.input_shape)}",
+                   fitted["input_shape"])
+    n_features = _need_int(fitted["n_features_in"], path, "fitted.n_features_in", 1, MAX_PARAMETERS)
+    n_signal = math.prod(spec.input_shape)
+    if spec.input_kind == "tabular" and n_features != n_signal:
+        raise _bad(path, "fitted.n_features_in", f"must be {n_signal} (the architecture's input)", n_features)
+    if spec.n_side and n_features != n_signal + spec.n_side:
+        raise ValueError(
+            f"{path}: n_features_in is {n_features}, but the architecture reads "
+            f"{n_signal} signal values and {spec.n_side} side features."
+        )
+    names = fitted["feature_names_in"]
+    if names is not None and (
+        not isinstance(names, list) or len(names) != n_features or not all(isinstance(n, str) for n in names)
+    ):
+        raise _bad(path, "fitted.feature_names_in", f"must be null or a list of {n_features} strings", names)
+    _need_int(fitted["n_fit"], path, "fitted.n_fit", 1, _MAX_FIT_SAMPLES)
+    if fitted["n_parameters"] != n_parameters:
+        raise _bad(path, "fitted.n_parameters", f"must be {n_parameters:,}, the parameters of the architecture",
+                   fitted["n_parameters"])
+    _need_str(fitted["stop_reason"], path, "fitted.stop_reason", 200)
+    fit_time = fitted["fit_time"]
+    if not isinstance(fit_time, Real) or isinstance(fit_time, bool) or not 0 <= fit_time < math.inf:
+        raise _bad(path, "fitted.fit_time", "must be a finite, non-negative number", fit_time)
+    if "convexity_report" in fitted:  # files before format 2 wrote it; it is rebuilt from the spec
+        _need_dict(fitted["convexity_report"], path, "fitted.convexity_report")
+    if "layout" in fitted:
+        _need_dict(fitted["layout"], path, "fitted.layout")
+    history = _decode_history(fitted["search_history"], path)
+    n_rows = len(next(iter(history.values()))) if history else 0
+    _need_int(fitted["best_index"], path, "fitted.best_index", 0, max(n_rows - 1, 0))
+
+
+def _weights_size_range(version, expected):
+    """Smallest and largest uncompressed size of the weights entry of these tensors."""
+    n_bytes = sum(math.prod(shape) * np.dtype(_DTYPES[dtype][1]).itemsize for shape, dtype in expected.values())
+    if version >= 2:
+        return 8 + n_bytes, 8 + n_bytes + _safetensors_header_cap(len(expected))
+    # torch.save: the pickle and the inner zip's headers, 64-byte aligned records
+    return n_bytes, n_bytes + 64 * 2**10 + 1024 * len(expected)
+
+
+def _safetensors_header_cap(n_tensors):
+    return 4096 + 512 * n_tensors
+
+
 def _load_weights(blob, metadata, path):
     digest = hashlib.sha256(blob).hexdigest()
     if digest != metadata["weights_sha256"]:
@@ -458,25 +955,109 @@ def _load_weights(blob, metadata, path):
             f"(sha256 {digest[:12]}..., expected {str(metadata['weights_sha256'])[:12]}...); "
             "the file was altered or is corrupt."
         )
+    declared = metadata["tensors"]
+    if metadata["format_version"] >= 2:
+        return _read_safetensors(blob, declared, path)
+    _check_torch_archive(blob, len(declared), path)
     try:
         state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... from a hostile or broken file
         raise ValueError(
-            f"{path}: refusing to load {_WEIGHTS}: it is not a plain tensor state dict "
+            f"{path}: refusing to load {_WEIGHTS_V1}: it is not a plain tensor state dict "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})."
         ) from exc
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise ValueError(f"{path}: {_WEIGHTS} must hold a dict of named tensors.")
-    declared = metadata["tensors"]
+        raise ValueError(f"{path}: {_WEIGHTS_V1} must hold a dict of named tensors.")
     for key, value in state.items():
-        entry = declared.get(key) if isinstance(declared, dict) else None
-        if entry is None or list(value.shape) != entry.get("shape"):
+        entry = declared.get(key)
+        if entry is None or list(value.shape) != entry["shape"]:
             raise ValueError(
                 f"{path}: tensor {key!r} has shape {list(value.shape)}, but {_METADATA} "
-                f"declares {None if entry is None else entry.get('shape')}."
+                f"declares {None if entry is None else entry['shape']}."
             )
+    return state
+
+
+def _check_torch_archive(blob, n_tensors, path):
+    """The inner zip ``torch.save`` writes: few, uncompressed records, none larger than ``blob``.
+
+    ``torch.load`` allocates each record at its declared size; a deflated record
+    could declare far more than the entry holds.
+    """
+    handle = io.BytesIO(blob)
+    try:
+        _check_zip_directory(handle, len(blob), path, _WEIGHTS_V1, 2 * n_tensors + 32, 512 * (2 * n_tensors + 32))
+        with zipfile.ZipFile(handle) as inner:
+            infos = inner.infolist()
+    except ValueError:
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"{path}: refusing to load {_WEIGHTS_V1}: it is not a torch.save archive ({exc})."
+        ) from exc
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos) or sum(i.file_size for i in infos) > len(blob):
+        raise ValueError(
+            f"{path}: refusing to load {_WEIGHTS_V1}: its records are compressed or declare more "
+            "bytes than it holds, which torch.save never writes."
+        )
+
+
+def _read_safetensors(blob, declared, path):
+    """The tensors of a safetensors blob whose header must match ``declared`` exactly."""
+
+    def bad(message):
+        return ValueError(f"{path}: {_WEIGHTS}: {message}")
+
+    header_length = int.from_bytes(blob[:8], "little")
+    cap = _safetensors_header_cap(len(declared))
+    if len(blob) < 8 or header_length > min(cap, len(blob) - 8):
+        raise bad(f"its header length {header_length:,} is larger than the entry or the cap ({cap:,} bytes).")
+    header = _parse_json(blob[8 : 8 + header_length], path, f"the header of {_WEIGHTS}")
+    extra = header.pop("__metadata__", {})
+    if not isinstance(extra, dict):
+        raise bad("'__metadata__' must be a JSON object.")
+    missing = sorted(set(declared) - set(header))
+    unexpected = sorted(set(header) - set(declared))
+    if missing or unexpected:
+        raise bad(
+            f"its tensors differ from {_METADATA}'s: missing {missing}, "
+            f"unexpected {[name[:80] for name in unexpected[:20]]}."
+        )
+    spans = []
+    for key, entry in header.items():
+        want = declared[key]
+        code, np_dtype = _DTYPES[want["dtype"]]
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise bad(f"tensor {key!r} must be an object with 'dtype', 'shape' and 'data_offsets'.")
+        if entry["dtype"] != code:
+            raise bad(f"tensor {key!r} has dtype {_short(entry['dtype'])}, but {_METADATA} declares {want['dtype']}.")
+        shape = entry["shape"]
+        if not isinstance(shape, list) or not all(_is_int(s) for s in shape) or shape != want["shape"]:
+            raise ValueError(
+                f"{path}: tensor {key!r} has shape {_short(shape) if not isinstance(shape, list) or len(shape) > 8 else shape} "
+                f"in {_WEIGHTS}, but {_METADATA} declares {want['shape']}."
+            )
+        offsets = entry["data_offsets"]
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
+            raise bad(f"tensor {key!r} needs 'data_offsets' [begin, end] of integers.")
+        n_bytes = math.prod(shape) * np.dtype(np_dtype).itemsize
+        if offsets[1] - offsets[0] != n_bytes:
+            raise bad(f"tensor {key!r} spans {offsets[1] - offsets[0]} bytes, but its shape and dtype take {n_bytes}.")
+        spans.append((offsets[0], offsets[1], key))
+    start, position = 8 + header_length, 0
+    for begin, end, key in sorted(spans):
+        if begin != position:
+            raise bad(f"the byte range of tensor {key!r} does not follow the previous one.")
+        position = end
+    if start + position != len(blob):
+        raise bad(f"it holds {len(blob) - start:,} bytes of tensor data, but its tensors take {position:,}.")
+    state = {}
+    for begin, end, key in spans:
+        want = declared[key]
+        array = np.frombuffer(blob, dtype=_DTYPES[want["dtype"]][1], count=math.prod(want["shape"]), offset=start + begin)
+        state[key] = torch.from_numpy(array.astype(array.dtype.newbyteorder("="))).reshape(want["shape"])
     return state
 
 
@@ -505,48 +1086,107 @@ def _check_tensors(expected, state, path):
 def _decode_classes(data, path):
     if not isinstance(data, dict) or set(data) != {"dtype", "values"} or not isinstance(data["values"], list):
         raise ValueError(f"{path}: 'classes' must be {{'dtype': ..., 'values': [...]}}.")
+    values = data["values"]
+    if not isinstance(data["dtype"], str) or len(data["dtype"]) > 16:
+        raise ValueError(f"{path}: unknown classes dtype {_short(data['dtype'])}.")
     try:
         dtype = np.dtype(data["dtype"])
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: unknown classes dtype {data['dtype']!r}.") from exc
     if dtype.kind not in _CLASS_KINDS:
         raise ValueError(f"{path}: classes dtype {dtype} is not allowed.")
-    if dtype.kind == "O":
-        classes = np.empty(len(data["values"]), dtype=object)
-        classes[:] = data["values"]
-        return classes
-    return np.asarray(data["values"], dtype=dtype)
+    if not all(isinstance(v, (str, int, float, bool)) for v in values):
+        raise _bad(path, "fitted.classes.values", "must hold numbers or strings only", values)
+    if dtype.itemsize * len(values) > _MAX_METADATA_BYTES:
+        raise _bad(path, "fitted.classes.dtype", "makes the labels larger than the metadata", data["dtype"])
+    if len(set(values)) != len(values):
+        raise _bad(path, "fitted.classes.values", "must not repeat a label", values)
+    try:
+        if dtype.kind == "O":
+            classes = np.empty(len(values), dtype=object)
+            classes[:] = values
+        else:
+            classes = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _bad(path, "fitted.classes.values", f"do not fit the dtype {dtype} ({exc})", values) from exc
+    if classes.shape != (len(values),) or classes.tolist() != values:
+        raise _bad(path, "fitted.classes.values", f"change when stored as {dtype}", values)
+    return classes
 
 
-def _decode_params(encoded, estimator_cls):
+def _decode_params(encoded, estimator_cls, path):
+    """Constructor parameters, validated by the estimator's own ``_validate_params``."""
     if not isinstance(encoded, dict):
-        raise ValueError("metadata 'params' must be a JSON object.")
+        raise _bad(path, "params", "must be a JSON object", encoded)
     defaults = estimator_cls().get_params(deep=False)
     params, unsaved = {}, []
     for name, value in encoded.items():
         if name not in defaults:
             continue  # a parameter of another version; ignored
-        if isinstance(value, dict) and "__dict_items__" in value:
-            value = {k: v for k, v in value["__dict_items__"]}
-        elif isinstance(value, dict) and "__tuple__" in value:
-            value = tuple(value["__tuple__"])
-        elif isinstance(value, dict) and "__unsaved__" in value:
-            unsaved.append(f"{name}={value['__unsaved__']}")
-            continue
+        key = f"params.{name}"
+        if isinstance(value, dict):
+            if set(value) == {"__dict_items__"}:
+                items = value["__dict_items__"]
+                if not isinstance(items, list) or not all(
+                    isinstance(item, list) and len(item) == 2
+                    and isinstance(item[0], (str, int, float, bool))
+                    and isinstance(item[1], Real) and not isinstance(item[1], bool)
+                    for item in items
+                ):
+                    raise _bad(path, key, "must list [label, number] pairs", items)
+                value = {k: v for k, v in items}
+            elif set(value) == {"__tuple__"}:
+                items = value["__tuple__"]
+                if not isinstance(items, list) or not all(_is_int(v) for v in items):
+                    raise _bad(path, key, "must be a list of integers", items)
+                value = tuple(items)
+            elif set(value) == {"__unsaved__"}:
+                text = value["__unsaved__"]
+                unsaved.append(f"{name}={text[:80] if isinstance(text, str) else _short(text)}")
+                continue
+            else:
+                raise _bad(path, key, "is an object of unknown kind", value)
+        elif isinstance(value, list):
+            raise _bad(path, key, "must not be a list", value)
         params[name] = value
+    try:
+        estimator_cls(**params)._validate_params()
+    except (ValueError, TypeError) as exc:  # sklearn's InvalidParameterError is both
+        raise ValueError(f"{path}: {_METADATA} key 'params' holds an invalid parameter: {exc}") from exc
     if unsaved:
         warnings.warn(
             "These constructor parameters could not be saved as JSON and are back to their "
             f"defaults (predictions are unaffected): {', '.join(unsaved)}.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return params
+
+
+def _check_params_fit(params, spec, path):
+    """The parameters that shape predictions agree with the stored architecture."""
+    kind = params.get("input_kind", "auto")
+    if kind not in ("auto", spec.input_kind):
+        raise _bad(path, "params.input_kind", f"must be 'auto' or {spec.input_kind!r} for this network", kind)
+    shape = params.get("signal_shape")
+    if shape is not None and (spec.input_kind != "signal" or tuple(shape) != tuple(spec.input_shape)):
+        raise _bad(path, "params.signal_shape", f"must be null or the network's input shape {list(spec.input_shape)}",
+                   list(shape))
+    if shape is None and spec.n_side:
+        raise _bad(path, "params.signal_shape", f"must be {list(spec.input_shape)} for a network with side features",
+                   shape)
+    if "device" in params and not isinstance(params["device"], str):
+        raise _bad(path, "params.device", "must be a string", params["device"])
 
 
 def _decode_history(history, path):
     if not isinstance(history, dict) or not all(isinstance(c, list) for c in history.values()):
         raise ValueError(f"{path}: 'search_history' must map column names to lists.")
+    lengths = {len(column) for column in history.values()}
+    if len(history) > _MAX_HISTORY_COLUMNS or len(lengths) > 1 or max(lengths, default=0) > _MAX_HISTORY_ROWS:
+        raise _bad(path, "fitted.search_history",
+                   f"must hold at most {_MAX_HISTORY_COLUMNS} columns of one length (at most "
+                   f"{_MAX_HISTORY_ROWS:,} rows); found lengths {sorted(lengths)[:5]}", history, show=False)
     decoded = dict(history)
     if "spec" in decoded:
         decoded["spec"] = [_spec_from_metadata(s, path) for s in decoded["spec"]]

@@ -2,13 +2,15 @@
 
 import builtins
 import json
+import warnings
 
 import numpy as np
 import pytest
+import torch
 from conftest import make_signals
 
 from sklearn_autonet import AutoNetLCNClassifier
-from sklearn_autonet.export import export_onnx
+from sklearn_autonet.export import OPSET, export_onnx, supported_opsets
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -114,3 +116,42 @@ def test_missing_onnx_names_the_extra(tabular, tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_onnx)
     with pytest.raises(ImportError, match=r"sklearn-autonet\[onnx\]"):
         export_onnx(tabular[0], tmp_path / "model.onnx")
+
+
+@pytest.mark.parametrize("opset", [3, 7, 8, 21, 10000, 17.0, True, "17", None])
+def test_unsupported_opset_is_refused_up_front(tabular, tmp_path, opset):
+    low, high = supported_opsets()
+    assert (low, high) == (9, 20) or low <= OPSET <= high  # 9..20 with torch 2.13
+    with pytest.raises(ValueError, match=rf"opset must be an integer from {low} to {high} .*got {opset!r}"):
+        export_onnx(tabular[0], tmp_path / "m.onnx", opset=opset)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("model", ["signal", "side"])
+def test_lowest_and_highest_opsets_match_predict_proba(model, request, tmp_path):
+    clf, X = request.getfixturevalue(model)
+    for opset in supported_opsets():
+        path = export_onnx(clf, tmp_path / f"m{opset}.onnx", opset=opset)
+        graph = onnx.load(path)
+        assert graph.opset_import[0].version == opset
+        assert [i.name for i in graph.graph.input] == ["input"]  # the weights are not inputs
+        np.testing.assert_allclose(run(path, X), clf.predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
+def test_bfloat16_model_exports_a_float32_graph_with_a_warning(tmp_path):
+    """predict_proba rounds in bfloat16; the graph is the same network in float32 (documented)."""
+    X, y = make_signals(n=60)
+    clf = AutoNetLCNClassifier(precision="bfloat16", max_candidates=1, max_epochs=2, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match=r"predicts in bfloat16 .* the ONNX graph computes in float32"):
+        path = export_onnx(clf, tmp_path / "bf16.onnx")
+    proba = run(path, X)
+    with torch.no_grad():  # the same network without autocast
+        reference = torch.softmax(clf.net_.module_.eval()(torch.from_numpy(X)), dim=1).numpy()
+    np.testing.assert_allclose(proba, reference, rtol=1e-4, atol=1e-5)
+    difference = np.abs(proba - clf.predict_proba(X)).max()
+    assert 0 < difference < 5e-2  # bfloat16 rounding, nothing else
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert meta["precision"] == "float32" and meta["model_precision"] == "bfloat16"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a float32 model exports without the warning
+        export_onnx(AutoNetLCNClassifier(max_candidates=1, max_epochs=2, random_state=0).fit(X, y), tmp_path / "f32.onnx")
