@@ -20,7 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .architecture import Architecture
 from .bound import COUNTING_RULES, convexity_report
-from .growth import BoundSettings
+from .growth import GROWTH_POLICIES, BoundSettings, GrowthPolicy
 from .hyperparameters import DataProperties
 from .input_checks import check_labels, check_not_ragged
 from .layout import INPUT_KIND_OPTIONS, InputLayout
@@ -62,6 +62,25 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         parameter-free batch norm, so no scaler is needed for them; a scaler
         in the pipeline would also rescale the signal columns one by one.
         None: 2-D ``X`` is tabular (or a single-lead signal, see ``input_kind``).
+    growth : {"explore", "deepen"} or GrowthPolicy, default="explore"
+        What each round of the search trains (:mod:`sklearn_autonet.growth`).
+        "explore": several networks around the best so far, every one within
+        the bound: in round 1 depth-1 networks of the widest width, half and
+        a quarter of it, with first kernels at and around the QRS scale, and
+        the widest depth-2 network; later, the best so far one block deeper
+        (at its width and at the widest) and at half its width.  "deepen":
+        one block deeper per round at the widest width (the search before
+        "explore").  A :class:`~sklearn_autonet.growth.GrowthPolicy` instance
+        is used as given.  "explore" is the default because it measured
+        better than "deepen" in ``benchmarks/search.py`` (figures on the
+        benchmarks page).
+    halving : bool, default=True
+        Successive halving inside rounds of several candidates: each trains
+        first for a twentieth of ``max_epochs``, and the best third of the
+        round continues from its weights to the full budget
+        (``search_history_`` columns ``rung_epochs``, ``rung_score``,
+        ``promoted``).  It keeps the cost of a wide round near that of a few
+        full candidates.
     kernel_size : int, default=None
         Kernel size of every conv block.  None: from ``sampling_rate`` for the
         first block (7 without it), 5 for the later ones.
@@ -80,7 +99,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     max_depth : int, default=None
         Deepest network to try.  None: until the signal is pooled to length 1
         (``log2(length)`` blocks) or 6 blocks for tabular input.
-    max_candidates : int, default=10
+    max_candidates : int, default=20
         Budget: most candidates trained.
     patience : int, default=2
         Stop after this many candidates in a row without a better validation score.
@@ -154,10 +173,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         so a search killed midway resumes where it stopped.  See
         ``docs/errors.md``.
     seeds_per_round : int, default=1
-        Candidates per round: the architecture of each depth is trained from
-        this many seeds (the first seed is the one a one-candidate round
-        uses), and the round's best candidate is what the patience rule sees.
-        They are independent tasks, run in parallel with ``n_jobs``.
+        Each network a round proposes is trained from this many seeds
+        (candidate ``i`` of the search gets the ``i``-th seed); the round's
+        best candidate is what the patience rule sees.  They are independent
+        tasks, run in parallel with ``n_jobs``.
     n_jobs : int or None, default=1
         Workers for the candidates of a round, through ``joblib.Parallel``
         under the active joblib backend (loky by default; Dask or Ray with
@@ -267,6 +286,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "checkpoint_dir": [str, os.PathLike, None],
         "seeds_per_round": [Interval(Integral, 1, None, closed="left")],
+        "growth": [StrOptions(set(GROWTH_POLICIES)), GrowthPolicy],
+        "halving": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
@@ -282,7 +303,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         counting="samples",
         activation="leaky_relu",
         max_depth=None,
-        max_candidates=10,
+        max_candidates=20,
         patience=2,
         max_time=None,
         max_epochs=100,
@@ -305,6 +326,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         checkpoint_dir=None,
         seeds_per_round=1,
         n_jobs=1,
+        growth="explore",
+        halving=True,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -337,6 +360,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
         self.seeds_per_round = seeds_per_round
+        self.growth = growth
+        self.halving = halving
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
@@ -420,9 +445,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             seeds_per_round=self.seeds_per_round,
             n_jobs=self.n_jobs,
             device_request=str(self.device),
+            halving=self.halving,
         )
+        policy = GROWTH_POLICIES[self.growth]() if isinstance(self.growth, str) else self.growth
         result = run_search(
-            props, train, valid, config, random_state=seed, progress=self.verbose >= 1,
+            props, train, valid, config, policy=policy, random_state=seed, progress=self.verbose >= 1,
             checkpoint_dir=self.checkpoint_dir,
         )
         net, n_fit = result.net, props.n_fit

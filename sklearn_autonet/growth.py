@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .architecture import NetworkSpec
-from .hyperparameters import depth_limit, widest_spec
+from .bound import network_holds
+from .hyperparameters import DEFAULT_FIRST_KERNEL, depth_limit, first_kernel_size, network_spec, widest_spec
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,11 @@ class BoundSettings:
     kernel_size: int | None = None
     max_depth: int | None = None
 
-    def widest(self, props, depth, kernel_size=None):
+    def widest(self, props, depth, first_kernel=None):
         """The widest ``depth``-block spec within the bound (None: none fits); see :func:`widest_spec`.
 
-        ``kernel_size`` overrides the settings' own for this spec.
+        ``first_kernel`` sets the first conv block's kernel (ignored when the
+        settings fix every kernel with ``kernel_size``).
         """
         return widest_spec(
             props,
@@ -62,8 +64,16 @@ class BoundSettings:
             counting=self.counting,
             max_width=self.max_width,
             activation=self.activation,
-            kernel_size=self.kernel_size if kernel_size is None else kernel_size,
+            kernel_size=self.kernel_size,
+            first_kernel=first_kernel,
         )
+
+    def spec(self, props, depth, width, first_kernel=None):
+        """The ``depth``-block spec of ``width`` units per block, or None when it breaks the bound."""
+        spec = network_spec(props, depth, width, self.activation, self.kernel_size, first_kernel)
+        if depth > self.depth_limit(props) or not network_holds(spec, props.n_fit, self.rho, self.counting):
+            return None
+        return spec
 
     def depth_limit(self, props):
         """The deepest network the data and ``max_depth`` allow."""
@@ -174,5 +184,91 @@ class DeepenWidest(GrowthPolicy):
         return [Proposal(spec, f"depth {round}: one block deeper, widest width within the bound")]
 
 
+class Explore(GrowthPolicy):
+    """Several networks per round around the best so far: widths, first kernels and the next depth.
+
+    Round 1 proposes depth-1 networks of the widest width the bound allows,
+    of half and a quarter of it, with the first kernel at the QRS scale and at
+    the two ``kernel_seconds`` around it (``0.05`` and ``0.2`` s when the
+    sampling rate is known; otherwise half and twice the default kernel), and
+    the widest depth-2 network.  Each later round starts from the best
+    candidate so far (by validation score) and proposes it one block deeper at
+    its own width and at the widest width, and at its depth with half its
+    width.  Networks already trained are not proposed again; when nothing new
+    is left around the best there is no room to grow (on tiny data a deeper
+    network than the best's next depth measured no better and cost time).
+    Every proposal obeys the bound.
+
+    Parameters
+    ----------
+    width_fractions : tuple of float, default=(1.0, 0.5, 0.25)
+        Widths of round 1, as fractions of the widest the bound allows.
+    kernel_seconds : tuple of float, default=(0.05, 0.2)
+        First kernels of round 1 besides the QRS-scale one, in seconds.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.hyperparameters import DataProperties
+    >>> props = DataProperties(2000, "signal", (1, 256), 4, sampling_rate=360)
+    >>> for p in Explore().propose(1, props, BoundSettings(), ()):
+    ...     print(p.spec.describe())
+    signal(1x256) leaky_relu: conv k37 w51 -> head 4
+    signal(1x256) leaky_relu: conv k37 w25 -> head 4
+    signal(1x256) leaky_relu: conv k37 w12 -> head 4
+    signal(1x256) leaky_relu: conv k19 w64 -> head 4
+    signal(1x256) leaky_relu: conv k73 w26 -> head 4
+    signal(1x256) leaky_relu: conv k37 w19 -> conv k5 w19 -> head 4
+    """
+
+    name = "explore"
+
+    def __init__(self, width_fractions=(1.0, 0.5, 0.25), kernel_seconds=(0.05, 0.2)):
+        self.width_fractions = tuple(width_fractions)
+        self.kernel_seconds = tuple(kernel_seconds)
+
+    def __repr__(self):
+        return f"Explore(width_fractions={self.width_fractions}, kernel_seconds={self.kernel_seconds})"
+
+    def _other_kernels(self, props, bound):
+        if not props.is_signal or bound.kernel_size is not None:
+            return []
+        if props.sampling_rate is not None:
+            return [first_kernel_size(props.sampling_rate, s) for s in self.kernel_seconds]
+        return [max(3, DEFAULT_FIRST_KERNEL // 2 | 1), 2 * DEFAULT_FIRST_KERNEL + 1]
+
+    def propose(self, round, props, bound, trained):
+        tried = {t.spec for t in trained}
+        found = []
+
+        def add(spec, reason):
+            if spec is not None and spec not in tried and all(spec != p.spec for p in found):
+                found.append(Proposal(spec, reason))
+
+        if round == 1:
+            widest = bound.widest(props, 1)
+            if widest is None:
+                return []
+            top = widest.hidden[0].width
+            for fraction in self.width_fractions:
+                width = max(1, int(top * fraction))
+                add(bound.spec(props, 1, width), f"round 1: depth 1, {fraction:g} of the widest width")
+            for k in self._other_kernels(props, bound):
+                add(bound.widest(props, 1, first_kernel=k), f"round 1: depth 1, first kernel {k}")
+            add(bound.widest(props, 2), "round 1: depth 2, widest width")
+            return found
+        ok = [t for t in trained if t.ok]
+        if not ok:  # every candidate so far failed: go on deepening the line
+            return DeepenWidest().propose(round, props, bound, trained)
+        center = max(ok, key=lambda t: (t.validation_score, -t.candidate)).spec
+        depth, width = center.depth, center.hidden[0].width
+        first = center.hidden[0].kernel_size if center.is_signal and bound.kernel_size is None else None
+        name = f"candidate {next(t.candidate for t in ok if t.spec == center)}"
+        add(bound.spec(props, depth + 1, width, first), f"one block deeper than {name}, its width")
+        add(bound.widest(props, depth + 1, first_kernel=first), f"one block deeper than {name}, widest width")
+        if width > 1:
+            add(bound.spec(props, depth, max(1, width // 2), first), f"{name} at half its width")
+        return found
+
+
 #: Growth policies by name.
-GROWTH_POLICIES = {DeepenWidest.name: DeepenWidest}
+GROWTH_POLICIES = {DeepenWidest.name: DeepenWidest, Explore.name: Explore}

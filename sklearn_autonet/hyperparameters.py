@@ -128,7 +128,7 @@ def depth_limit(props, max_depth=None):
     return limit if max_depth is None else min(limit, max_depth)
 
 
-def kernel_sizes(props, depth, kernel_size=None):
+def kernel_sizes(props, depth, kernel_size=None, first_kernel=None):
     """Kernel size of each of ``depth`` conv blocks.
 
     Parameters
@@ -139,11 +139,14 @@ def kernel_sizes(props, depth, kernel_size=None):
         Number of conv blocks.
     kernel_size : int or None, default=None
         Use this size for every block.
+    first_kernel : int or None, default=None
+        The first block's size (when ``kernel_size`` is None); None: from
+        :func:`first_kernel_size`.
 
     Returns
     -------
     sizes : list of int
-        The first from :func:`first_kernel_size`, 5 for the others.
+        The first from :func:`first_kernel_size` (or ``first_kernel``), 5 for the others.
 
     Examples
     --------
@@ -154,11 +157,11 @@ def kernel_sizes(props, depth, kernel_size=None):
     """
     if kernel_size is not None:
         return [int(kernel_size)] * depth
-    first = first_kernel_size(props.sampling_rate)
+    first = first_kernel_size(props.sampling_rate) if first_kernel is None else int(first_kernel)
     return [first] + [DEFAULT_KERNEL] * (depth - 1)
 
 
-def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None):
+def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None, first_kernel=None):
     """The :class:`NetworkSpec` of ``depth`` hidden blocks of ``width`` units each.
 
     Side features (``props.n_side``) widen the head's input: its
@@ -176,6 +179,8 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None)
         Hidden activation.
     kernel_size : int or None, default=None
         Kernel size of every conv block; None: :func:`kernel_sizes`.
+    first_kernel : int or None, default=None
+        Kernel size of the first conv block when ``kernel_size`` is None.
 
     Returns
     -------
@@ -190,7 +195,7 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None)
     layers = []
     if props.is_signal:
         channels, length = props.input_shape
-        for i, k in enumerate(kernel_sizes(props, depth, kernel_size)):
+        for i, k in enumerate(kernel_sizes(props, depth, kernel_size, first_kernel)):
             layer = LayerSpec(f"conv{i + 1}", "conv", channels, width, k, length)
             layers.append(layer)
             channels, length = width, layer.out_length
@@ -214,6 +219,7 @@ def widest_spec(
     max_width=64,
     activation="leaky_relu",
     kernel_size=None,
+    first_kernel=None,
 ):
     """The widest ``depth``-block network whose every layer is overdetermined.
 
@@ -236,6 +242,8 @@ def widest_spec(
         Hidden activation.
     kernel_size : int or None, default=None
         Kernel size of every conv block; None: :func:`kernel_sizes`.
+    first_kernel : int or None, default=None
+        Kernel size of the first conv block when ``kernel_size`` is None.
 
     Returns
     -------
@@ -251,7 +259,7 @@ def widest_spec(
     if depth < 1 or depth > depth_limit(props):
         return None
     lo, hi = 1, int(max_width)
-    build = lambda w: network_spec(props, depth, w, activation, kernel_size)  # noqa: E731
+    build = lambda w: network_spec(props, depth, w, activation, kernel_size, first_kernel)  # noqa: E731
     if not network_holds(build(lo), props.n_fit, rho, counting):
         return None
     # P_l / N_eq grows with the width under both counting rules: bisect.

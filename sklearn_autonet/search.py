@@ -49,7 +49,7 @@ from .bound import convexity_report, layer_parameter_count, min_samples_for, net
 from .checkpoint import CheckpointStore, search_fingerprint
 from .growth import BoundSettings, DeepenWidest, Trained
 from .hyperparameters import network_spec
-from .tasks import parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
+from .tasks import TaskResult, parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
 from .training import TrainingSettings
 
 
@@ -68,6 +68,11 @@ class SearchConfig:
     device_request : str
         The user's ``device`` parameter as given (``"auto"`` spreads parallel
         tasks over the visible GPUs).
+    halving : bool
+        Successive halving inside rounds of several candidates.
+    rung_fraction, keep_fraction : float
+        Halving's short budget (a fraction of ``max_epochs``) and the share of
+        a round promoted to the full budget.
     """
 
     bound: BoundSettings = field(default_factory=BoundSettings)
@@ -80,6 +85,9 @@ class SearchConfig:
     seeds_per_round: int = 1
     n_jobs: int | None = 1
     device_request: str = "auto"
+    halving: bool = False
+    rung_fraction: float = 0.05
+    keep_fraction: float = 1 / 3
 
 
 @dataclass
@@ -328,10 +336,16 @@ def _best_of(rows):
 class _RoundRunner:
     """Trains the candidates of one round: checkpoints first, the rest as joblib tasks.
 
-    Rows are appended to the search's ``rows`` in candidate order as their
-    results arrive (so an interrupt keeps every finished candidate), checkpoints
-    are written in the calling process, and the weights of finished candidates
-    go into ``kept``.
+    With successive halving (``config.halving`` and more than one candidate
+    in the round) every candidate first trains for a short budget (the rung:
+    ``rung_fraction`` of ``max_epochs``); the best ``keep_fraction`` of the
+    round by validation score are promoted and, when the rung's budget (not
+    early stopping) ended them, continue from their weights for the rest of
+    ``max_epochs``.  A promoted candidate keeps whichever of its two scores is
+    higher.  Rows are appended to the search's ``rows`` in candidate order
+    (as results arrive without halving, at the end of the round with it),
+    checkpoints are written in the calling process when a candidate is final,
+    and the weights of finished candidates go into ``kept``.
     """
 
     def __init__(self, props, train, valid, config, store, deadline, parallel, interrupt, bar):
@@ -339,57 +353,123 @@ class _RoundRunner:
         self.store, self.deadline, self.parallel = store, deadline, parallel
         self.interrupt, self.bar = interrupt, bar
         self.n_workers = max(1, joblib.effective_n_jobs(config.n_jobs))
-        # one worker: leave torch's threads as they are (the search of one candidate per round, as before)
+        # one worker: threads from the workload (tasks.workload_threads); several: a share of the cores each
         self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
 
-    def __call__(self, round_number, proposals, seeds, parent_state, rows, kept):
-        config, first = self.config, len(rows)
-        indices = range(first, first + len(proposals))
-        saved = {}
-        for index, proposal in zip(indices, proposals):
-            record = None if self.store is None else self.store.load(index)
-            if record is not None and record[0]["spec"] == proposal.spec:
-                saved[index] = record
-        todo = [(i, p) for i, p in zip(indices, proposals) if i not in saved]
-        devices = task_devices(config.device_request, config.training.device, len(todo), self.n_workers)
+    def _run(self, todo, specs, seeds, settings, parents):
+        """Train the candidates ``todo`` as tasks; yield their results in order, stopping on Ctrl-C."""
+        config = self.config
+        devices = task_devices(config.device_request, settings.device, len(todo), self.n_workers)
         time_left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         tasks = (
             joblib.delayed(train_task)(
-                proposal.spec, int(seeds[index]), device, self.threads, time_left, parent_state,
-                config.training, config.scoring, *self.train, *self.valid,
+                specs[index], int(seeds[index]), device, self.threads, time_left, parents.get(index),
+                settings, config.scoring, *self.train, *self.valid,
             )
-            for (index, proposal), device in zip(todo, devices)
+            for index, device in zip(todo, devices)
         )
-        results = iter(self.parallel(tasks) if todo else ())
-        for index, proposal in zip(indices, proposals):
-            spec = proposal.spec
+        for result in (self.parallel(tasks) if todo else ()):
+            if self.interrupt.requested:  # Ctrl-C during the epochs: skorch ended the candidate early
+                raise KeyboardInterrupt
+            yield result
+
+    def __call__(self, round_number, proposals, seeds, parent_state, rows, kept):
+        config, first = self.config, len(rows)
+        indices = list(range(first, first + len(proposals)))
+        specs = {index: proposal.spec for index, proposal in zip(indices, proposals)}
+        saved = {}
+        for index in indices:
+            record = None if self.store is None else self.store.load(index)
+            if record is not None and record[0]["spec"] == specs[index]:
+                saved[index] = record
+        todo = [index for index in indices if index not in saved]
+        parents = {index: parent_state for index in todo}
+        if not (config.halving and len(proposals) > 1):
+            results = self._run(todo, specs, seeds, config.training, parents)
+            for index, proposal in zip(indices, proposals):
+                result = None if index in saved else next(results)
+                self._add(round_number, index, proposal, seeds, saved.get(index), result, rows, kept)
+            return
+        rung = config.training.replace(max_epochs=rung_epochs(config))
+        first_results = dict(zip(todo, self._run(todo, specs, seeds, rung, parents)))
+        scores = {}
+        for index in indices:
             if index in saved:
-                record, state = saved[index]
-                row = _history_row(index, spec, record["info"], record["validation_score"], self.props.n_fit, config)
-                row.update(status=record["status"], error=record["error"], from_checkpoint=True)
-                epochs = []
+                scores[index] = saved[index][0]["info"].get("rung_score", saved[index][0]["validation_score"])
             else:
-                result = next(results)
-                if self.interrupt.requested:  # Ctrl-C during the epochs: skorch ended the candidate early
-                    raise KeyboardInterrupt
-                info = dict(result.info, torch_threads=result.torch_threads, device=result.device)
-                row = _history_row(index, spec, info, result.score, self.props.n_fit, config)
-                row.update(status="failed" if result.error else "ok", error=result.error, from_checkpoint=False)
-                state, epochs = result.state, result.history
-                if self.store is not None:
-                    self.store.save(
-                        index,
-                        {"spec": spec, "info": _plain_info(info), "validation_score": result.score,
-                         "status": row["status"], "error": row["error"]},
-                        state,
-                    )
-            row.update(round=round_number, seed=int(seeds[index]), reason=proposal.reason)
-            rows.append(row)
-            if row["status"] == "ok" and state is not None:
-                kept[index] = (state, epochs)
-            elif row["status"] == "ok":  # a checkpoint without weights cannot be selected
-                row.update(status="failed", error="its checkpoint holds no weights")
-            self.bar.update(1)
+                result = first_results[index]
+                scores[index] = math.nan if result.error else result.score
+        ranked = sorted((i for i in indices if math.isfinite(scores[i])), key=lambda i: (-scores[i], i))
+        promoted = set(ranked[: max(1, math.ceil(len(indices) * config.keep_fraction))])
+        go_on = [
+            i for i in todo
+            if i in promoted and not first_results[i].error
+            and first_results[i].info["epochs"] >= rung.max_epochs and not first_results[i].info["deadline_reached"]
+        ]
+        rest = config.training.replace(max_epochs=max(1, config.training.max_epochs - rung.max_epochs))
+        second = dict(zip(go_on, self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on})))
+        for index, proposal in zip(indices, proposals):
+            result = None
+            if index not in saved:
+                result = _continued(first_results[index], second.get(index))
+                result.info.update(rung_epochs=first_results[index].info["epochs"], rung_score=scores[index],
+                                   promoted=index in promoted)
+            self._add(round_number, index, proposal, seeds, saved.get(index), result, rows, kept)
+
+    def _add(self, round_number, index, proposal, seeds, saved, result, rows, kept):
+        """Record one final candidate: its history row, its checkpoint, its weights."""
+        config, spec = self.config, proposal.spec
+        if saved is not None:
+            record, state = saved
+            row = _history_row(index, spec, record["info"], record["validation_score"], self.props.n_fit, config)
+            row.update(status=record["status"], error=record["error"], from_checkpoint=True)
+            epochs = []
+        else:
+            info = dict(result.info, torch_threads=result.torch_threads, device=result.device)
+            row = _history_row(index, spec, info, result.score, self.props.n_fit, config)
+            row.update(status="failed" if result.error else "ok", error=result.error, from_checkpoint=False)
+            state, epochs = result.state, result.history
+            if self.store is not None:
+                self.store.save(
+                    index,
+                    {"spec": spec, "info": _plain_info(info), "validation_score": result.score,
+                     "status": row["status"], "error": row["error"]},
+                    state,
+                )
+        row.update(round=round_number, seed=int(seeds[index]), reason=proposal.reason)
+        rows.append(row)
+        if row["status"] == "ok" and state is not None:
+            kept[index] = (state, epochs)
+        elif row["status"] == "ok":  # a checkpoint without weights cannot be selected
+            row.update(status="failed", error="its checkpoint holds no weights")
+        self.bar.update(1)
+
+
+def rung_epochs(config):
+    """Epochs of the short first run of successive halving: ``rung_fraction`` of ``max_epochs``, at least 1."""
+    return max(1, int(math.ceil(config.training.max_epochs * config.rung_fraction)))
+
+
+def _continued(first, second):
+    """One candidate's result after its rung (``first``) and, when promoted, its continuation (``second``).
+
+    The continuation starts from the rung's weights; the candidate keeps
+    whichever of the two has the higher validation score (the rung's when the
+    continuation failed).
+    """
+    info = dict(first.info, continued=second is not None)
+    if second is None or second.error or not second.score > first.score:
+        return TaskResult(first.state, info, first.score, first.error, first.history,
+                          first.torch_threads, first.device)
+    info.update(
+        epochs=first.info["epochs"] + second.info["epochs"],
+        best_epoch=first.info["epochs"] + second.info["best_epoch"],
+        seconds=first.info["seconds"] + second.info["seconds"],
+        deadline_reached=second.info["deadline_reached"],
+        batch_size=second.info.get("batch_size", first.info.get("batch_size", 0)),
+    )
+    return TaskResult(second.state, info, second.score, "", first.history + second.history,
+                      second.torch_threads, second.device)
 
 
 def _plain_info(info):
@@ -424,6 +504,10 @@ def _history_row(index, spec, info, score, n_fit, config):
         "best_epoch": info["best_epoch"],
         "max_epochs": int(config.training.max_epochs),
         "epoch_patience": int(config.training.epoch_patience),
+        "passes_per_epoch": int(config.training.passes_per_epoch),
+        "rung_epochs": int(info.get("rung_epochs", 0)),
+        "rung_score": float(info.get("rung_score", math.nan)),
+        "promoted": bool(info.get("promoted", False)),
         "batch_size": info.get("batch_size", 0),
         "torch_threads": info.get("torch_threads", 0),
         "device": info.get("device", ""),

@@ -26,6 +26,11 @@ from .training import make_net, resolve_device, train_candidate
 
 #: The batch size is not halved below this (BatchNorm needs two samples per batch).
 MIN_BATCH_SIZE = 2
+#: Below this many multiply-adds per mini-batch (forward pass) a candidate trains on one
+#: torch thread: its steps are dominated by per-operation overhead, which a second thread
+#: only adds to, and on a busy machine idle OpenMP workers spin and take the core
+#: from the one that works (``benchmarks/threads.py``).
+SMALL_WORKLOAD_MACS = 1e7
 
 __all__ = [
     "MIN_BATCH_SIZE",
@@ -109,6 +114,27 @@ def threads_per_task(n_workers):
     return max(1, joblib.cpu_count() // max(1, int(n_workers)))
 
 
+def multiply_adds(spec):
+    """Multiply-adds of one sample's forward pass through ``spec`` (conv, dense and head layers).
+
+    Examples
+    --------
+    >>> from sklearn_autonet.hyperparameters import DataProperties, network_spec
+    >>> multiply_adds(network_spec(DataProperties(100, "tabular", (30,), 2), 1, 10))
+    320
+    """
+    return sum(layer.in_channels * layer.kernel_size * layer.width * layer.in_length for layer in spec.layers)
+
+
+def workload_threads(spec, batch_size):
+    """Torch threads for a candidate of this size: 1 for small workloads, None (torch's own) otherwise.
+
+    The choice depends on the network and the batch only, never on how busy
+    the machine is, so results stay the same from run to run.
+    """
+    return 1 if multiply_adds(spec) * int(batch_size) < SMALL_WORKLOAD_MACS else None
+
+
 def parallel_pool(n_jobs):
     """A ``joblib.Parallel`` yielding results as they come, where the active backend can."""
     try:
@@ -133,7 +159,8 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
         A torch device, or ``"auto"`` (the GPU this worker sees, else the CPU).
     threads : int or None
         Upper bound on torch's intra-op threads during the task (the previous
-        setting is restored afterwards); None leaves them as they are.
+        setting is restored afterwards); None: from the workload
+        (:func:`workload_threads`: one thread for small networks, else as they are).
     time_left : float or None
         Seconds left of the search's budget when the task was sent.
     parent_state : dict or None
@@ -152,6 +179,8 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
     device = resolve_device(device)
     settings = settings.replace(device=device)
     previous = torch.get_num_threads()
+    if threads is None:
+        threads = workload_threads(spec, settings.batch_size)
     if threads is not None:
         torch.set_num_threads(max(1, min(previous, int(threads))))
     try:

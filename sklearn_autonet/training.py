@@ -55,12 +55,14 @@ class TrainingSettings:
         A key of :data:`PRECISIONS`.
     verbose : int
         skorch's verbosity (1 prints the epoch table).
+    passes_per_epoch : int
+        Passes over the training data in one epoch (see :meth:`for_data`).
 
     Examples
     --------
     >>> settings = TrainingSettings().for_data(n_fit=18, min_steps_per_epoch=10)
-    >>> settings.batch_size, settings.max_epochs, settings.epoch_patience
-    (16, 1000, 100)
+    >>> settings.batch_size, settings.passes_per_epoch, settings.max_epochs, settings.epoch_patience
+    (16, 10, 100, 10)
     """
 
     max_epochs: int = 100
@@ -73,23 +75,25 @@ class TrainingSettings:
     weight_init: str = "default"
     precision: str = "float32"
     verbose: int = 0
+    passes_per_epoch: int = 1
 
     def replace(self, **changes):
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
     def for_data(self, n_fit, min_steps_per_epoch=10):
-        """The settings for ``n_fit`` training samples: the batch size resolved, the budgets scaled.
+        """The settings for ``n_fit`` training samples: the batch size resolved, the epoch length set.
 
-        See :func:`epoch_budget` for the scaling of ``max_epochs`` and
-        ``epoch_patience`` on data too small for ``min_steps_per_epoch``
-        optimizer steps per epoch.
+        On data so small that one pass is fewer than ``min_steps_per_epoch``
+        optimizer steps, an epoch makes ``ceil(min_steps_per_epoch / steps)``
+        passes over the data (:func:`passes_per_epoch`): a candidate gets as many
+        optimizer steps per epoch, and early stopping waits as many, as on data
+        with ``min_steps_per_epoch`` batches, while validation and skorch's
+        per-epoch work run once per epoch, not once per step.
         """
         batch_size = auto_batch_size(n_fit) if self.batch_size == "auto" else int(self.batch_size)
-        max_epochs, epoch_patience, _ = epoch_budget(
-            n_fit, batch_size, self.max_epochs, self.epoch_patience, min_steps_per_epoch
-        )
-        return self.replace(batch_size=batch_size, max_epochs=max_epochs, epoch_patience=epoch_patience)
+        passes = passes_per_epoch(n_fit, batch_size, min_steps_per_epoch)
+        return self.replace(batch_size=batch_size, passes_per_epoch=passes)
 
 
 def resolve_device(device):
@@ -157,26 +161,35 @@ class WholeBatchLoader:
 
     A drop-in for skorch's ``iterator_train`` / ``iterator_valid``: it indexes
     the skorch ``Dataset`` with one index array per batch, so arrays (or
-    tensors already on the device) are sliced once per batch.
+    tensors already on the device) are sliced once per batch.  With
+    ``passes > 1`` one epoch goes over the data that many times (each pass in
+    a fresh order): on tiny data an epoch of one or two mini-batches is then
+    still enough optimizer steps to be worth a validation pass and skorch's
+    per-epoch bookkeeping.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False):
+    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False, passes=1):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.drop_last = drop_last
+        self.passes = passes
 
-    def __len__(self):
+    def _batches_per_pass(self):
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def __len__(self):
+        return self._batches_per_pass() * self.passes
+
     def __iter__(self):
         n = len(self.dataset)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        order = order.numpy()
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            yield self.dataset[order[start : start + self.batch_size]]
+        for _ in range(self.passes):
+            order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+            order = order.numpy()
+            for start in range(0, self._batches_per_pass() * self.batch_size, self.batch_size):
+                yield self.dataset[order[start : start + self.batch_size]]
 
 
 def to_device_once(data, device, max_fraction=0.5):
@@ -212,43 +225,33 @@ def steps_per_epoch(n_fit, batch_size):
     return n_fit // batch_size if n_fit > batch_size else 1
 
 
-def epoch_budget(n_fit, batch_size, max_epochs, epoch_patience, min_steps_per_epoch=10):
-    """``max_epochs`` and ``epoch_patience`` scaled up on data too small for a real epoch.
-
-    When one epoch is fewer than ``min_steps_per_epoch`` optimizer steps (a
-    few dozen samples make one or two mini-batches), both budgets are
-    multiplied by ``ceil(min_steps_per_epoch / steps)``, so that a candidate
-    gets as many optimizer steps, and early stopping waits as many, as it
-    would on data with ``min_steps_per_epoch`` batches per epoch.
-
-    Returns
-    -------
-    max_epochs, epoch_patience, factor : int
+def passes_per_epoch(n_fit, batch_size, min_steps_per_epoch=10):
+    """Passes over the training data in one epoch, so that an epoch is at least ``min_steps_per_epoch`` steps.
 
     Examples
     --------
-    >>> epoch_budget(18, 16, 100, 10)     # 23 UCR ECGFiveDays series, 5 held out: 1 step per epoch
-    (1000, 100, 10)
-    >>> epoch_budget(11860, 256, 100, 10)  # MIT-BIH DS1 beats: 46 steps per epoch
-    (100, 10, 1)
+    >>> passes_per_epoch(18, 16)      # 23 UCR ECGFiveDays series, 5 held out: 1 step per pass
+    10
+    >>> passes_per_epoch(11860, 256)  # MIT-BIH DS1 beats: 46 steps per pass
+    1
     """
-    steps = steps_per_epoch(n_fit, batch_size)
-    factor = max(1, math.ceil(min_steps_per_epoch / steps))
-    return max_epochs * factor, epoch_patience * factor, factor
+    return max(1, math.ceil(min_steps_per_epoch / steps_per_epoch(n_fit, batch_size)))
 
 
-def batching(batch_size, seed, n_train=None, valid=None):
+def batching(batch_size, seed, n_train=None, valid=None, passes=1):
     """skorch arguments for seeded, shuffled mini-batches cut by index (:class:`WholeBatchLoader`).
 
     ``n_train`` (the training samples) drops a trailing partial batch when
     there is more than one batch, since BatchNorm cannot take a batch of one;
-    ``valid`` is the predefined validation data ``(X, y)``, or None for none.
+    ``valid`` is the predefined validation data ``(X, y)``, or None for none;
+    ``passes`` is the number of passes over the training data per epoch.
     """
     return dict(
         batch_size=batch_size,
         iterator_train=WholeBatchLoader,
         iterator_valid=WholeBatchLoader,
         iterator_train__shuffle=True,
+        iterator_train__passes=int(passes),
         iterator_train__generator=torch.Generator().manual_seed(int(seed)),
         iterator_train__drop_last=bool(n_train is not None and n_train > batch_size),
         train_split=None if valid is None else predefined_split(Dataset(*valid)),
@@ -299,7 +302,7 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
         optimizer=torch.optim.AdamW,
         lr=settings.learning_rate,
         max_epochs=settings.max_epochs,
-        **batching(batch_size, seed, n_train, valid),
+        **batching(batch_size, seed, n_train, valid, settings.passes_per_epoch),
         callbacks=callbacks,
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
