@@ -1,9 +1,8 @@
-"""Small data: AutoNet with and without the epoch budgets scaled to optimizer steps.
+"""Small data: AutoNet with and without epochs of at least ten optimizer steps.
 
 On UCR ECG200 (80 training series after the validation split) and ECGFiveDays
-(18), an epoch is 5 or 1 mini-batches; ``min_steps_per_epoch=10`` (the
-default) multiplies ``max_epochs`` and ``epoch_patience`` by 2 or 10, ``1``
-leaves them at 100 and 10.  Test accuracy of the default search, random_state
+(18), one pass over the data is 5 or 1 mini-batches; ``min_steps_per_epoch=10``
+(the default) makes an epoch 2 or 10 passes, ``1`` one pass.  Test accuracy of the default search, random_state
 0, 1 and 2.
 
     python benchmarks/epoch_budget.py

@@ -163,8 +163,8 @@ def _check_record(record):
             value = where[key]
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise ValueError(f"its field {key!r} is {value!r}, not {kind}")
-    if record["status"] not in ("ok", "failed"):
-        raise ValueError(f"its status {record['status']!r} is neither 'ok' nor 'failed'")
+    if record["status"] not in ("ok", "failed", "pruned"):
+        raise ValueError(f"its status {record['status']!r} is not 'ok', 'failed' or 'pruned'")
 
 
 class CheckpointStore:

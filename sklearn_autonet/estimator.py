@@ -113,15 +113,16 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Early stopping of a candidate on the validation loss (the weights of
         its best epoch are kept).
     min_steps_per_epoch : int, default=10
-        On data so small that an epoch is fewer optimizer steps (mini-batches)
-        than this, ``max_epochs`` and ``epoch_patience`` are multiplied by
-        ``ceil(min_steps_per_epoch / steps)``: with 18 training series and
-        batches of 16, an epoch is one step, and 10 epochs of patience would
-        stop a candidate after 10 steps.  The budgets used are the
-        ``max_epochs`` and ``epoch_patience`` columns of ``search_history_``.
-        1 turns the scaling off.  On by default because without it tiny
-        training sets stopped after a handful of optimizer steps and predicted
-        one class (``benchmarks/epoch_budget.py``; figures on the benchmarks page).
+        On data so small that one pass over the training data is fewer
+        optimizer steps (mini-batches) than this, an epoch makes
+        ``ceil(min_steps_per_epoch / steps)`` passes: with 18 training series
+        and batches of 16 a pass is one step, and 10 epochs of patience would
+        otherwise stop a candidate after 10 steps.  Validation and skorch's
+        per-epoch work then run once per epoch of several passes, not once per
+        step.  The passes used are the ``passes_per_epoch`` column of
+        ``search_history_``; 1 turns this off.  On by default because without
+        it tiny training sets stopped after a handful of optimizer steps and
+        predicted one class (``benchmarks/epoch_budget.py``).
     validation_fraction : float, default=0.2
         Share of the training data held out to score the candidates.  Stratified;
         by group when ``groups`` is passed to ``fit``.
@@ -215,11 +216,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``n_parameters``, ``max_ratio`` (largest ``P_l / N_eq``),
         ``bound_holds``, ``warm_layers`` (layers copied from the parent under
         ``warm_growth``), ``epochs``, ``best_epoch``, ``max_epochs`` and
-        ``epoch_patience`` (the budgets used, after ``min_steps_per_epoch``),
+        ``epoch_patience`` (the budgets used), ``passes_per_epoch`` (see
+        ``min_steps_per_epoch``), ``rung_epochs``, ``rung_score`` and
+        ``promoted`` (successive halving, see ``halving``),
         ``validation_score``,
         ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`),
         ``selected``, ``batch_size`` (after out-of-memory retries),
-        ``status`` ("ok" or "failed"), ``error`` (why it failed, else ""),
+        ``status`` ("ok", "failed", or "pruned": left at the rung by successive halving, never selected), ``error`` (why it failed, else ""),
         ``from_checkpoint``, ``torch_threads`` and ``device`` (where it
         trained), ``round``, ``seed`` and ``reason`` (why the growth policy proposed it).  ``pandas.DataFrame(search_history_)`` gives a
         table, as with ``cv_results_``.

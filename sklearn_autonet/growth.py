@@ -55,8 +55,10 @@ class BoundSettings:
         """The widest ``depth``-block spec within the bound (None: none fits); see :func:`widest_spec`.
 
         ``first_kernel`` sets the first conv block's kernel (ignored when the
-        settings fix every kernel with ``kernel_size``).
+        settings fix every kernel with ``kernel_size``).  None also past ``max_depth``.
         """
+        if depth > self.depth_limit(props):
+            return None
         return widest_spec(
             props,
             depth,
@@ -194,10 +196,10 @@ class Explore(GrowthPolicy):
     the widest depth-2 network.  Each later round starts from the best
     candidate so far (by validation score) and proposes it one block deeper at
     its own width and at the widest width, and at its depth with half its
-    width.  Networks already trained are not proposed again; when nothing new
-    is left around the best there is no room to grow (on tiny data a deeper
-    network than the best's next depth measured no better and cost time).
-    Every proposal obeys the bound.
+    width; when all of these were trained already, the shallowest depth below
+    it not tried yet.  Networks already trained are not proposed again; when
+    nothing new is left there is no room to grow.  Every proposal obeys the
+    bound.
 
     Parameters
     ----------
@@ -267,6 +269,11 @@ class Explore(GrowthPolicy):
         add(bound.widest(props, depth + 1, first_kernel=first), f"one block deeper than {name}, widest width")
         if width > 1:
             add(bound.spec(props, depth, max(1, width // 2), first), f"{name} at half its width")
+        # nothing new around the best: the shallowest depth below it not tried yet, at the widest width
+        deeper = depth + 2
+        while not found and deeper <= bound.depth_limit(props):
+            add(bound.widest(props, deeper, first_kernel=first), f"{deeper - depth} blocks deeper than {name}")
+            deeper += 1
         return found
 
 

@@ -341,8 +341,8 @@ class _RoundRunner:
     ``rung_fraction`` of ``max_epochs``); the best ``keep_fraction`` of the
     round by validation score are promoted and, when the rung's budget (not
     early stopping) ended them, continue from their weights for the rest of
-    ``max_epochs``.  A promoted candidate keeps whichever of its two scores is
-    higher.  Rows are appended to the search's ``rows`` in candidate order
+    ``max_epochs``.  The others, when the rung's budget ended them, are
+    ``"pruned"``: recorded, but not trained to the end, so never selected.  Rows are appended to the search's ``rows`` in candidate order
     (as results arrive without halving, at the end of the round with it),
     checkpoints are written in the calling process when a candidate is final,
     and the weights of finished candidates go into ``kept``.
@@ -356,22 +356,33 @@ class _RoundRunner:
         # one worker: threads from the workload (tasks.workload_threads); several: a share of the cores each
         self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
 
-    def _run(self, todo, specs, seeds, settings, parents):
-        """Train the candidates ``todo`` as tasks; yield their results in order, stopping on Ctrl-C."""
+    def _run(self, todo, specs, seeds, settings, parents, have_one):
+        """Train the candidates ``todo`` as tasks; yield ``(index, result)`` in order.
+
+        Stops on Ctrl-C, and stops sending tasks once the time budget is spent
+        and a candidate exists (``have_one``, or one trained here): a round is
+        then cut short.
+        """
         config = self.config
         devices = task_devices(config.device_request, settings.device, len(todo), self.n_workers)
-        time_left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-        tasks = (
-            joblib.delayed(train_task)(
-                specs[index], int(seeds[index]), device, self.threads, time_left, parents.get(index),
-                settings, config.scoring, *self.train, *self.valid,
-            )
-            for index, device in zip(todo, devices)
-        )
-        for result in (self.parallel(tasks) if todo else ()):
+        done = [have_one]
+
+        def tasks():
+            for index, device in zip(todo, devices):
+                time_left = None if self.deadline is None else self.deadline - time.monotonic()
+                if time_left is not None and time_left <= 0 and done[0]:
+                    return
+                yield joblib.delayed(train_task)(
+                    specs[index], int(seeds[index]), device, self.threads,
+                    None if time_left is None else max(0.0, time_left), parents.get(index),
+                    settings, config.scoring, *self.train, *self.valid,
+                )
+
+        for index, result in zip(todo, self.parallel(tasks()) if todo else ()):
             if self.interrupt.requested:  # Ctrl-C during the epochs: skorch ended the candidate early
                 raise KeyboardInterrupt
-            yield result
+            done[0] = True
+            yield index, result
 
     def __call__(self, round_number, proposals, seeds, parent_state, rows, kept):
         config, first = self.config, len(rows)
@@ -384,14 +395,34 @@ class _RoundRunner:
                 saved[index] = record
         todo = [index for index in indices if index not in saved]
         parents = {index: parent_state for index in todo}
+        have_one = bool(kept) or bool(saved)
         if not (config.halving and len(proposals) > 1):
-            results = self._run(todo, specs, seeds, config.training, parents)
+            results = self._run(todo, specs, seeds, config.training, parents, have_one)
             for index, proposal in zip(indices, proposals):
-                result = None if index in saved else next(results)
-                self._add(round_number, index, proposal, seeds, saved.get(index), result, rows, kept)
+                if index not in saved:
+                    trained = next(results, None)
+                    if trained is None:  # the time budget ended the round
+                        return
+                self._add(round_number, index, proposal, seeds, saved.get(index),
+                          None if index in saved else trained[1], rows, kept)
             return
         rung = config.training.replace(max_epochs=rung_epochs(config))
-        first_results = dict(zip(todo, self._run(todo, specs, seeds, rung, parents)))
+        first_results = {}
+        try:
+            for index, result in self._run(todo, specs, seeds, rung, parents, have_one):
+                first_results[index] = result
+        except KeyboardInterrupt:  # keep what finished its rung, then let the search stop
+            for index, proposal in zip(indices, proposals):
+                if index not in saved and index not in first_results:
+                    break
+                if index in first_results:
+                    result = first_results[index]
+                    result.info.update(rung_epochs=result.info["epochs"], rung_score=result.score, promoted=False)
+                self._add(round_number, index, proposal, seeds, saved.get(index), first_results.get(index), rows, kept)
+            raise
+        # candidates the time budget left out are not part of the round
+        indices = [i for i in indices if i in saved or i in first_results]
+        proposals = [p for i, p in zip(range(first, first + len(proposals)), proposals) if i in indices]
         scores = {}
         for index in indices:
             if index in saved:
@@ -407,13 +438,15 @@ class _RoundRunner:
             and first_results[i].info["epochs"] >= rung.max_epochs and not first_results[i].info["deadline_reached"]
         ]
         rest = config.training.replace(max_epochs=max(1, config.training.max_epochs - rung.max_epochs))
-        second = dict(zip(go_on, self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on})))
+        second = dict(self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on}, True))
         for index, proposal in zip(indices, proposals):
             result = None
             if index not in saved:
                 result = _continued(first_results[index], second.get(index))
-                result.info.update(rung_epochs=first_results[index].info["epochs"], rung_score=scores[index],
-                                   promoted=index in promoted)
+                rung_info = first_results[index].info
+                cut = rung_info["epochs"] >= rung.max_epochs and not rung_info["deadline_reached"]
+                result.info.update(rung_epochs=rung_info["epochs"], rung_score=scores[index],
+                                   promoted=index in promoted, pruned=index not in promoted and cut)
             self._add(round_number, index, proposal, seeds, saved.get(index), result, rows, kept)
 
     def _add(self, round_number, index, proposal, seeds, saved, result, rows, kept):
@@ -427,8 +460,9 @@ class _RoundRunner:
         else:
             info = dict(result.info, torch_threads=result.torch_threads, device=result.device)
             row = _history_row(index, spec, info, result.score, self.props.n_fit, config)
-            row.update(status="failed" if result.error else "ok", error=result.error, from_checkpoint=False)
-            state, epochs = result.state, result.history
+            status = "failed" if result.error else "pruned" if info.get("pruned") else "ok"
+            row.update(status=status, error=result.error, from_checkpoint=False)
+            state, epochs = (None, []) if status == "pruned" else (result.state, result.history)
             if self.store is not None:
                 self.store.save(
                     index,
@@ -453,12 +487,13 @@ def rung_epochs(config):
 def _continued(first, second):
     """One candidate's result after its rung (``first``) and, when promoted, its continuation (``second``).
 
-    The continuation starts from the rung's weights; the candidate keeps
-    whichever of the two has the higher validation score (the rung's when the
-    continuation failed).
+    The continuation starts from the rung's weights, and its early stopping on
+    the validation loss (weighted like the training loss) keeps its best epoch;
+    the candidate is the continuation, or the rung's result when the
+    continuation failed.
     """
     info = dict(first.info, continued=second is not None)
-    if second is None or second.error or not second.score > first.score:
+    if second is None or second.error:
         return TaskResult(first.state, info, first.score, first.error, first.history,
                           first.torch_threads, first.device)
     info.update(

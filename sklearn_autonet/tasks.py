@@ -193,7 +193,7 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
             threads_used = torch.get_num_threads()
             score = math.nan
             if error is None:
-                score = float(get_scorer(scoring)(net, X_valid, y_valid))
+                score = validation_score(scoring, net, X_valid, y_valid, w_valid)
                 if not math.isfinite(score):
                     error = f"the validation score is {score}"
     finally:
@@ -204,6 +204,21 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
     if error is None:
         state = {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
     return TaskResult(state, info, score, error or "", history, threads_used, device)
+
+
+def validation_score(scoring, net, X, y, sample_weight):
+    """The scorer on the validation split, counting the sample weights (class and sample weights) as the loss does.
+
+    A scorer that takes no ``sample_weight`` is called without it.  With
+    weights that are equal within each class, balanced accuracy is unchanged.
+    """
+    scorer = get_scorer(scoring)
+    if sample_weight is not None and not np.all(sample_weight == sample_weight[0]):
+        try:
+            return float(scorer(net, X, y, sample_weight=sample_weight))
+        except TypeError:
+            pass
+    return float(scorer(net, X, y))
 
 
 def train_safely(spec, train, valid, settings, seed, deadline, parent_state):

@@ -43,7 +43,8 @@ def fake_history(proposals, round_number, start=0):
 @pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: type(p).__name__)
 @pytest.mark.parametrize("props", [SIGNAL, TABLE], ids=["signal", "tabular"])
 @pytest.mark.parametrize("bound", [BoundSettings(), BoundSettings(rho=0.5, max_width=16),
-                                   BoundSettings(counting="outputs", max_depth=3)], ids=["default", "narrow", "outputs"])
+                                   BoundSettings(counting="outputs", max_depth=3), BoundSettings(max_depth=1)],
+                         ids=["default", "narrow", "outputs", "one-block"])
 def test_policy_contract(policy, props, bound):
     """Every policy: proposals obey the bound on every layer, fit the data, end, and repeat themselves."""
     trained, seen_rounds = (), 0

@@ -8,7 +8,10 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_autonet import AutoNetLCNClassifier, tasks
 
-ROUNDS = dict(seeds_per_round=2, max_candidates=4, patience=5, max_epochs=3, random_state=0)
+ROUNDS = dict(seeds_per_round=2, max_candidates=4, patience=5, max_epochs=3, random_state=0, growth="deepen",
+              halving=False)
+#: The default search (several networks per round, successive halving), small.
+EXPLORE = dict(max_candidates=8, patience=2, max_epochs=20, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,24 @@ def test_two_workers_give_the_sequential_result(data, sequential):
     assert len(parallel.net_.history) == parallel.search_history_["epochs"][parallel.best_index_]
     # each of the 2 workers gets its share of the cores
     assert set(parallel.search_history_["torch_threads"]) == {tasks.threads_per_task(2)}
+
+
+def test_two_workers_give_the_sequential_result_with_halving():
+    from conftest import make_signals
+
+    X, y = make_signals(n=240, length=64)
+    before = torch.get_num_threads()
+    torch.set_num_threads(tasks.threads_per_task(2))
+    try:
+        one = AutoNetLCNClassifier(n_jobs=1, **EXPLORE).fit(X, y)
+    finally:
+        torch.set_num_threads(before)
+    two = AutoNetLCNClassifier(n_jobs=2, **EXPLORE).fit(X, y)
+    assert len(set(one.search_history_["round"])) >= 2 and any(one.search_history_["promoted"])
+    for key in ("validation_score", "rung_score", "promoted", "epochs", "architecture"):
+        assert one.search_history_[key] == two.search_history_[key], key
+    assert one.best_index_ == two.best_index_
+    np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
 
 
 def test_default_threads_change_only_the_rounding(data, sequential):

@@ -14,7 +14,8 @@ import torch
 
 from sklearn_autonet import AutoNetLCNClassifier, tasks, training
 
-ARGS = dict(max_candidates=3, patience=5, max_epochs=4, random_state=0)
+#: One candidate per round (the line), so that "the depth-2 candidate" is the second one.
+ARGS = dict(max_candidates=3, patience=5, max_epochs=4, random_state=0, growth="deepen")
 
 
 def depth_of(net):
@@ -72,6 +73,27 @@ def test_ctrl_c_keeps_the_best_finished_candidate(signals, monkeypatch, default_
     assert clf.search_history_["depth"] == [1]  # the interrupted candidate is not kept
     assert clf.predict(X).shape == (len(y),)
     assert signal.getsignal(signal.SIGINT) is handler  # the user's handler is back
+
+
+def test_ctrl_c_in_a_halving_round_keeps_the_candidates_that_finished_their_rung(signals, monkeypatch, default_sigint):
+    X, y = signals
+    seen = []
+    real = training.Deadline.on_epoch_end
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1:
+            seen.append(1)
+            if len(seen) == 3:  # the first epoch of the third candidate of round 1
+                signal.raise_signal(signal.SIGINT)
+        return real(self, net, **kwargs)
+
+    monkeypatch.setattr(training.Deadline, "on_epoch_end", on_epoch_end)
+    with pytest.warns(RuntimeWarning, match="interrupted; keeping the best of the 2 finished"):
+        clf = AutoNetLCNClassifier(max_epochs=20, random_state=0).fit(X, y)  # explore + halving
+    history = clf.search_history_
+    assert clf.stop_reason_ == "interrupted" and history["round"] == [1, 1]
+    assert history["rung_epochs"] == history["epochs"] and not any(history["promoted"])
+    assert clf.predict(X).shape == (len(y),)
 
 
 def test_ctrl_c_before_any_candidate_finished_reraises(signals, monkeypatch, default_sigint):

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from sklearn_autonet import AutoNetLCNClassifier
-from sklearn_autonet.training import epoch_budget
+from sklearn_autonet.training import passes_per_epoch
 
 FAST = dict(max_epochs=3, random_state=0)
+LINE = dict(FAST, growth="deepen")  # one candidate per round: the loop's rules one at a time
 
 
 def test_stops_on_max_candidates(signals):
@@ -26,14 +27,16 @@ def test_stops_on_max_time(signals):
 
 def test_stops_when_the_network_cannot_grow(signals):
     X, y = signals
-    clf = AutoNetLCNClassifier(max_depth=2, max_candidates=5, patience=5, **FAST).fit(X, y)
+    clf = AutoNetLCNClassifier(max_depth=2, max_candidates=5, patience=5, **LINE).fit(X, y)
     assert clf.stop_reason_ == "no_room_to_grow"
     assert clf.search_history_["depth"] == [1, 2]
+    wide = AutoNetLCNClassifier(max_depth=1, max_candidates=20, patience=5, **FAST).fit(X, y)
+    assert wide.stop_reason_ == "no_room_to_grow" and set(wide.search_history_["depth"]) == {1}
 
 
 def test_stops_on_patience(signals):
     X, y = signals
-    clf = AutoNetLCNClassifier(patience=1, max_candidates=10, **FAST).fit(X, y)
+    clf = AutoNetLCNClassifier(patience=1, max_candidates=10, **LINE).fit(X, y)
     scores = clf.search_history_["validation_score"]
     assert clf.stop_reason_ == "patience"
     assert scores[-1] <= max(scores[:-1])
@@ -98,24 +101,40 @@ def test_pandas_input_keeps_feature_names():
     assert clf.score(X, y) > 0.8
 
 
-def test_epoch_budgets_scale_up_when_an_epoch_is_one_step(signals):
-    X, y = signals  # 90 signals: 72 fit after the split, batches of 16 -> 4 steps per epoch
+def test_tiny_data_make_several_passes_per_epoch(signals):
+    X, y = signals  # 90 signals: 72 fit after the split, batches of 16 -> 4 steps per pass
     clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=3, epoch_patience=2, random_state=0).fit(X, y)
     history = clf.search_history_
-    # ceil(10 / 4) = 3: three times the budgets, and the candidate may use them
-    assert history["max_epochs"] == [9] and history["epoch_patience"] == [6]
-    assert 3 < history["epochs"][0] <= 9
+    # ceil(10 / 4) = 3 passes per epoch; the epoch budgets stay as asked
+    assert history["passes_per_epoch"] == [3] and history["max_epochs"] == [3]
+    assert history["epochs"][0] <= 3
     plain = AutoNetLCNClassifier(
         max_candidates=1, max_epochs=3, epoch_patience=2, min_steps_per_epoch=1, random_state=0
     ).fit(X, y)
-    assert plain.search_history_["max_epochs"] == [3] and plain.search_history_["epochs"][0] <= 3
+    assert plain.search_history_["passes_per_epoch"] == [1]
+    # three passes per epoch train the same network further than one
+    assert clf.net_.history[-1, "train_loss"] != plain.net_.history[-1, "train_loss"]
 
 
-def test_epoch_budget_counts_optimizer_steps():
-    assert epoch_budget(18, 16, 100, 10) == (1000, 100, 10)
-    assert epoch_budget(80, 16, 100, 10) == (200, 20, 2)  # 5 steps per epoch
-    assert epoch_budget(160, 16, 100, 10) == (100, 10, 1)
-    assert epoch_budget(18, 16, 100, 10, min_steps_per_epoch=1) == (100, 10, 1)
+def test_passes_per_epoch_count_optimizer_steps():
+    assert passes_per_epoch(18, 16) == 10  # one step per pass
+    assert passes_per_epoch(80, 16) == 2  # 5 steps per pass
+    assert passes_per_epoch(160, 16) == 1
+    assert passes_per_epoch(18, 16, min_steps_per_epoch=1) == 1
+
+
+def test_whole_batch_loader_makes_its_passes_in_fresh_orders():
+    import torch
+
+    from sklearn_autonet.training import WholeBatchLoader
+
+    loader = WholeBatchLoader(np.arange(10), batch_size=4, shuffle=True, drop_last=True,
+                              generator=torch.Generator().manual_seed(0), passes=3)
+    batches = list(loader)
+    assert len(loader) == len(batches) == 6  # 2 full batches per pass
+    passes = [np.concatenate(batches[i : i + 2]) for i in (0, 2, 4)]
+    assert all(len(set(p)) == 8 for p in passes)
+    assert not all(np.array_equal(passes[0], p) for p in passes[1:])
 
 
 def test_should_stop_checks_in_order():

@@ -132,8 +132,9 @@ def test_every_candidate_keeps_the_bound(signals):
 
 def test_lower_rho_gives_narrower_networks(signals):
     X, y = signals
-    wide = AutoNetLCNClassifier(max_candidates=2, patience=2, max_epochs=2, random_state=0).fit(X, y)
-    narrow = AutoNetLCNClassifier(max_candidates=2, patience=2, max_epochs=2, rho=0.3, random_state=0).fit(X, y)
+    line = dict(max_candidates=2, patience=2, max_epochs=2, random_state=0, growth="deepen")
+    wide = AutoNetLCNClassifier(**line).fit(X, y)
+    narrow = AutoNetLCNClassifier(rho=0.3, **line).fit(X, y)
     assert narrow.search_history_["depth"] == wide.search_history_["depth"] == [1, 2]
     for w_wide, w_narrow in zip(wide.search_history_["widths"], narrow.search_history_["widths"]):
         assert w_narrow[0] < w_wide[0]
