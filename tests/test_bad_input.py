@@ -124,6 +124,10 @@ CASES = {
         call=lambda models, X, y, g: fit(X, y, groups=g),
         args=(TAB_X, TAB_Y, np.arange(10)), error=ValueError, match="groups has shape",
     ),
+    "fit-float32-overflow": fit_case(
+        np.where(np.arange(300).reshape(60, 5) == 7, 1e39, TAB_X), TAB_Y, ValueError,
+        r"X has 1 value\(s\) too large for float32.*largest magnitude is 1e\+39.*Rescale or standardise",
+    ),
     "fit-sparse-X": dict(
         call=lambda models, X, y: fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
         args=(TAB_X, TAB_Y), error=TypeError, match="dense data is required",
@@ -148,6 +152,10 @@ CASES = {
     ),
     "predict-4d": one_arg(
         predict_on("signal", "predict"), SIG_X[:5, :, None], ValueError, r"layout seen in fit.*\(5, 2, 1, 32\)"
+    ),
+    "predict_proba-float32-overflow": one_arg(
+        predict_on("signal", "predict_proba"), np.where(SIG_X[:5] > 2, -1e39, SIG_X[:5].astype(np.float64)), ValueError,
+        r"too large for float32.*largest magnitude is 1e\+39.*float32 holds up to 3\.403e\+38",
     ),
     "predict-ragged-list": one_arg(predict_on("tabular", "predict"), RAGGED, ValueError, "ragged sequence"),
     "predict-one-sample": one_arg(predict_on("tabular", "predict_proba"), TAB_X[:1]),
