@@ -128,6 +128,21 @@ CASES = {
         np.where(np.arange(300).reshape(60, 5) == 7, 1e39, TAB_X), TAB_Y, ValueError,
         r"X has 1 value\(s\) too large for float32.*largest magnitude is 1e\+39.*Rescale or standardise",
     ),
+    "fit-groups-with-none": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, TAB_Y, np.array(["p1", None, "p2", "p3"] * 15, dtype=object)), error=ValueError,
+        match=r"groups has 15 missing value\(s\) \(None or NaN\) of 60",
+    ),
+    "fit-groups-with-nan": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, TAB_Y, np.where(np.arange(60) == 4, np.nan, np.arange(60) // 6)), error=ValueError,
+        match=r"groups has 1 missing value\(s\) \(None or NaN\) of 60, the first at sample 4",
+    ),
+    "fit-groups-a-class-per-group": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, np.arange(60) // 30, np.arange(60) // 30), error=ValueError,
+        match=r"cannot keep every class in training.*With 2 groups, use other or finer groups",
+    ),
     "fit-sparse-X": dict(
         call=lambda models, X, y: fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
         args=(TAB_X, TAB_Y), error=TypeError, match="dense data is required",
@@ -318,3 +333,12 @@ def test_missing_record_directory(tmp_path):
         load_beats(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="no wfdb records"):
         load_beats(tmp_path)
+
+
+def test_two_groups_fit_with_a_warning_about_the_validation_share():
+    groups = np.arange(60) % 2
+    with pytest.warns(UserWarning, match=r"group-wise validation split holds out 50% of the samples \(30 of 60\), "
+                      r"not validation_fraction=0\.2: there are only 2 groups") as record:
+        clf = fit(TAB_X, TAB_Y, groups=groups)
+    assert clf.n_fit_ == 30
+    assert not [w for w in record if "n_splits" in str(w.message)]
