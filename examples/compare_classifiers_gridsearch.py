@@ -2,7 +2,11 @@
 
 The embedded MIT-BIH beats (beat + RR ratios per row): every candidate model
 sees the same rows and the same folds, grouped by record (GroupKFold), and the
-winner is tested on the DS2 records (other patients).
+winner is tested on the DS2 records (other patients).  Here ``groups`` splits the
+folds only: in a grid over different classifiers, metadata routing would hand them to
+every candidate, and the others take no ``groups``, so AutoNet's own validation split
+is stratified by beat.  To search AutoNet's parameters with ``groups`` reaching its
+split, see the Pipeline section of docs/evaluation.md.
 
     python examples/compare_classifiers_gridsearch.py
 """

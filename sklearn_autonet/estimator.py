@@ -6,11 +6,13 @@ import io
 import os
 import pickle
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import get_scorer
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -151,8 +153,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         data at the same accuracy and nothing on MIT-BIH, where the widths
         change between depths and little is copied (``docs/method.md``).
     precision : {"float32", "bfloat16"}, default="float32"
-        "bfloat16" runs forward passes under ``torch.autocast`` (mixed
-        precision; meant for CUDA, works on CPU too).
+        "bfloat16" runs the training forward passes under ``torch.autocast``
+        (mixed precision; meant for CUDA, works on CPU too).  Prediction is
+        always computed in float64 (see ``predict_proba``).
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is about a tenth of the data, from 16 to 256.
     learning_rate : float, default=1e-2
@@ -399,6 +402,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, groups):
         start = time.monotonic()
+        self._check_params_before_training()
         check_not_ragged(X)
         if y is not None:  # the caller's y: validate_data would turn [1, "a"] into strings
             check_labels(y)
@@ -418,6 +422,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         train_idx, valid_idx = validation_split(
             y_enc, groups, validation_fraction=self.validation_fraction, random_state=seed
         )
+        self._check_training_rows(y_enc, weights, train_idx, classes)
+        self._check_scoring(y_enc[valid_idx], len(classes))
         weights = weights / weights[train_idx].mean()
         train = (X[train_idx], y_enc[train_idx], weights[train_idx])
         valid = (X[valid_idx], y_enc[valid_idx], weights[valid_idx])
@@ -494,8 +500,75 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose >= 2),
         )
 
+    def _check_params_before_training(self):
+        """What ``_validate_params`` cannot see, checked before any data is read or trained on."""
+        if isinstance(self.scoring, str):
+            try:
+                get_scorer(self.scoring)
+            except ValueError:
+                raise ValueError(
+                    f"scoring={self.scoring!r} is not a scikit-learn scorer name; "
+                    "sklearn.metrics.get_scorer_names() lists them, or pass a callable scorer(estimator, X, y)."
+                ) from None
+        if isinstance(self.batch_size, Integral) and self.batch_size < 2:
+            raise ValueError(
+                f"batch_size={self.batch_size}: batch norm needs at least 2 samples per mini-batch; "
+                "use batch_size >= 2 or 'auto'."
+            )
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items()
+                   if not isinstance(v, Real) or isinstance(v, bool) or not np.isfinite(v) or v < 0}
+            if bad:
+                raise ValueError(
+                    f"class_weight must map classes to finite, non-negative numbers; got {bad!r}."
+                )
+        if isinstance(self.checkpoint_dir, str) and not self.checkpoint_dir.strip():
+            raise ValueError(
+                f"checkpoint_dir={self.checkpoint_dir!r} is an empty path; pass a folder "
+                "(created when missing), or None for no checkpoints."
+            )
+        self._device()
+
+    def _check_training_rows(self, y_enc, weights, train_idx, classes):
+        """The training side of the validation split needs positive weights for 2 classes."""
+        positive = weights[train_idx] > 0
+        trained = np.unique(y_enc[train_idx][positive])
+        if len(trained) < 2:
+            raise ValueError(
+                f"After the validation split, {int(positive.sum())} of the {len(train_idx)} training rows "
+                f"have a positive sample_weight (times class_weight), of {len(trained)} class(es) "
+                f"{[_plain(c) for c in classes[trained]]}; training needs positive weights for at least "
+                "2 classes. Give more samples of other classes a positive weight."
+            )
+
+    def _check_scoring(self, y_valid, n_classes):
+        """A dry run of a named scorer on the validation labels, before any candidate is trained."""
+        if not isinstance(self.scoring, str):
+            return
+        stand_in = _ScoringStandIn(y_valid, n_classes)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                score = float(get_scorer(self.scoring)(stand_in, np.zeros((len(y_valid), 1)), y_valid))
+            if not np.isfinite(score):
+                raise ValueError(f"the score is {score}")
+        except Exception as exc:  # noqa: BLE001 - any failure of the scorer is reported the same way
+            raise ValueError(
+                f"scoring={self.scoring!r} cannot score this task: {n_classes} classes, "
+                f"{len(np.unique(y_valid))} of them in the {len(y_valid)} validation samples "
+                f"({type(exc).__name__}: {exc}). Use a scorer for this target, e.g. 'balanced_accuracy', "
+                "or 'roc_auc_ovr' for more than 2 classes."
+            ) from None
+
     def _sample_weights(self, X, y, y_enc, classes, sample_weight):
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has key(s) {unknown!r} that are not classes of y; the classes are "
+                    f"{[_plain(c) for c in classes]}."
+                )
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
         n_weighted = len(np.unique(y_enc[weights > 0]))
@@ -524,6 +597,16 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"device={device!r} but CUDA is not available on this machine; use 'auto' or 'cpu'.")
             if parsed.index is not None and parsed.index >= torch.cuda.device_count():
                 raise ValueError(f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) are visible.")
+        elif parsed.type == "meta":
+            raise ValueError(f"device={device!r} holds no data and cannot train; use 'auto', 'cpu' or 'cuda'.")
+        elif parsed.type != "cpu":
+            try:  # mps, xpu, ...: whether this torch build and machine can hold a tensor there
+                torch.empty(1, device=parsed)
+            except Exception as exc:  # noqa: BLE001 - backends fail with various types
+                reason = str(exc).splitlines()[0].split(". ")[0][:160] if str(exc) else type(exc).__name__
+                raise ValueError(
+                    f"device={device!r} is not available on this machine ({reason}); use 'auto' or 'cpu'."
+                ) from None
         return device
 
     # -------------------------------------------------------------- predict
@@ -539,11 +622,27 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, columns in the order of ``classes_``.
+            Computed in float64 and rounded to float32 precision (that of the
+            weights), so a row's probabilities do not depend on the other rows
+            passed with it (their number, order or values).
+
+        Raises
+        ------
+        ValueError
+            When the network gives a non-finite probability (NaN or infinite
+            weights, e.g. a damaged model); never returned.
         """
         check_is_fitted(self)
         X = self.layout_.read(self, X)
-        proba = self.net_.predict_proba(X)
-        return proba.astype(np.float64)
+        proba = _predict_proba_float64(self.net_, X)
+        bad = ~np.isfinite(proba).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"The network gave non-finite (NaN or infinite) probabilities for {int(bad.sum())} of "
+                f"{len(proba)} sample(s), the first at row {int(np.argmax(bad))}; its weights hold "
+                f"{_non_finite_weights(self.net_.module_)} non-finite value(s). Refit the model."
+            )
+        return proba
 
     def predict(self, X):
         """Predicted class labels.
@@ -563,6 +662,27 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
+
+    def set_params(self, **params):
+        """Set parameters; on a fitted estimator they apply at the next ``fit``.
+
+        The fitted network keeps what it was fitted with: ``predict`` reads
+        ``X`` with ``layout_`` (not ``signal_shape`` / ``input_kind``) and
+        ``convexity_report_`` keeps the fit's ``rho`` / ``counting``; changing
+        one of these four on a fitted estimator warns.
+        """
+        if hasattr(self, "net_"):
+            changed = [k for k in ("signal_shape", "input_kind", "rho", "counting")
+                       if k in params and not np.array_equal(params[k], getattr(self, k))]
+            if changed:
+                warnings.warn(
+                    f"{type(self).__name__} is fitted: the new {', '.join(changed)} apply at the next fit; "
+                    "until then the fitted network, its layout_ and convexity_report_ keep the values of "
+                    "the last fit.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        return super().set_params(**params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -625,6 +745,71 @@ def set_fitted_state(
     estimator.n_parameters_ = count_parameters(net.module_)
     estimator.fit_time_ = float(fit_time)
     return estimator
+
+
+class _ScoringStandIn(ClassifierMixin, BaseEstimator):
+    """A candidate's stand-in for the dry run of a scorer: predicts the labels shifted by one class."""
+
+    def __init__(self, y=None, n_classes=2):
+        self.y = y
+        self.n_classes = n_classes
+        self.classes_ = np.arange(n_classes)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def predict(self, X):
+        return (np.asarray(self.y) + 1) % self.n_classes
+
+    def predict_proba(self, X):
+        proba = np.full((len(self.y), self.n_classes), 0.5 / max(self.n_classes - 1, 1))
+        proba[np.arange(len(self.y)), self.predict(X)] = 0.5
+        return proba
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _predict_proba_float64(net, X):
+    """Softmax of the network's logits, computed in float64, rounded to float32 precision.
+
+    In float32 a row's result depends on the rows batched with it: CPU and GPU
+    kernels pick their summation order by batch size and a row's place in the
+    batch (scikit-learn's sample-order and subset-invariance checks saw
+    differences of 1.8e-7).  In float64 these differences are about 1e-15, and
+    rounding to float32 (the precision of the weights) removes them.  The
+    fitted module is run through ``torch.func.functional_call`` with float64
+    copies of its parameters and buffers, made on each call from the current
+    weights (small against the forward pass), so nothing is cached, pickled
+    or saved, and the module itself is left as it was.
+    """
+    module = net.module_
+    state = {
+        name: t.detach().double() if t.is_floating_point() else t
+        for name, t in [*module.named_parameters(), *module.named_buffers()]
+    }
+    device = next(iter(state.values())).device
+    batch_size = max(int(net.batch_size), 1)
+    training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            parts = [
+                torch.softmax(
+                    torch.func.functional_call(
+                        module, state, (torch.as_tensor(X[start : start + batch_size]).to(device, torch.float64),)
+                    ), dim=1,
+                ).cpu().numpy()
+                for start in range(0, len(X), batch_size)
+            ]
+    finally:
+        module.train(training)
+    return np.concatenate(parts).astype(np.float32).astype(np.float64)
+
+
+def _non_finite_weights(module):
+    return sum(int((~torch.isfinite(t)).sum()) for t in module.state_dict().values() if t.is_floating_point())
 
 
 def _clear_fitted_state(estimator):

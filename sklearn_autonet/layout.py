@@ -110,7 +110,7 @@ class InputLayout:
                     f"(leads * length), but X has {X.shape[1]}."
                 )
             layout = cls(SIGNAL, shape, X.shape[1] - n_signal, flat=True)
-            return layout, np.ascontiguousarray(X, dtype=np.float32)
+            return layout, as_float32(X)
         if X.ndim not in (2, 3):
             raise ValueError(
                 f"X must be 2-D (n_samples, n_features) or 3-D (n_samples, n_leads, length); "
@@ -126,7 +126,7 @@ class InputLayout:
             )
         if kind == SIGNAL and X.ndim == 2:
             X = X[:, np.newaxis, :]
-        return cls(kind, tuple(int(s) for s in X.shape[1:])), np.ascontiguousarray(X, dtype=np.float32)
+        return cls(kind, tuple(int(s) for s in X.shape[1:])), as_float32(X)
 
     @classmethod
     def from_dict(cls, data):
@@ -215,7 +215,7 @@ class InputLayout:
                 self._check_flat(X, name)
             X = validate_data(estimator, X, reset=False, dtype=_FLOATS)
             self._check_flat(X, name)
-            return np.ascontiguousarray(X, dtype=np.float32)
+            return as_float32(X)
         shape = getattr(X, "shape", None)
         if self.is_signal and shape is not None and len(shape) == 3 and tuple(shape[1:]) != self.shape:
             raise ValueError(
@@ -242,7 +242,7 @@ class InputLayout:
             raise ValueError(
                 f"X has shape {X.shape[1:]} per sample, but this estimator was fitted on {self.shape}."
             )
-        return np.ascontiguousarray(X, dtype=np.float32)
+        return as_float32(X)
 
     def _check_flat(self, X, name):
         n_signal = self.n_signal_values
@@ -257,6 +257,33 @@ class InputLayout:
                 f"{n_signal + self.n_side}: {n_signal} signal columns (signal_shape="
                 f"{self.shape}) followed by {self.n_side} side feature(s)."
             )
+
+
+def as_float32(X):
+    """``X`` as a C-contiguous float32 array (the network's input), refusing values float32 cannot hold.
+
+    A value finite in float64 but beyond float32's range (about 3.4e38) would
+    become infinity in the cast and NaN inside the network: the candidates'
+    losses at ``fit``, the probabilities at ``predict``.
+
+    Raises
+    ------
+    ValueError
+        When a value of ``X`` overflows float32; the message gives their count,
+        the largest magnitude and what to do.
+    """
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(X, dtype=np.float32)
+    if X.dtype != np.float32 and not np.isfinite(out).all():
+        # validate_data has refused NaN and infinity, so these overflowed in the cast
+        overflow = ~np.isfinite(out) & np.isfinite(X)
+        raise ValueError(
+            f"X has {int(overflow.sum())} value(s) too large for float32, the precision of the "
+            f"network's input: the largest magnitude is {float(np.abs(X[overflow]).max()):.4g}, float32 "
+            f"holds up to {float(np.finfo(np.float32).max):.4g}. Rescale or standardise X (e.g. "
+            "StandardScaler, or other units) so that its values are of order 1."
+        )
+    return out
 
 
 def _positive_int(value):

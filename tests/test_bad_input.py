@@ -124,6 +124,25 @@ CASES = {
         call=lambda models, X, y, g: fit(X, y, groups=g),
         args=(TAB_X, TAB_Y, np.arange(10)), error=ValueError, match="groups has shape",
     ),
+    "fit-float32-overflow": fit_case(
+        np.where(np.arange(300).reshape(60, 5) == 7, 1e39, TAB_X), TAB_Y, ValueError,
+        r"X has 1 value\(s\) too large for float32.*largest magnitude is 1e\+39.*Rescale or standardise",
+    ),
+    "fit-groups-with-none": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, TAB_Y, np.array(["p1", None, "p2", "p3"] * 15, dtype=object)), error=ValueError,
+        match=r"groups has 15 missing value\(s\) \(None or NaN\) of 60",
+    ),
+    "fit-groups-with-nan": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, TAB_Y, np.where(np.arange(60) == 4, np.nan, np.arange(60) // 6)), error=ValueError,
+        match=r"groups has 1 missing value\(s\) \(None or NaN\) of 60, the first at sample 4",
+    ),
+    "fit-groups-a-class-per-group": dict(
+        call=lambda models, X, y, g: fit(X, y, groups=g),
+        args=(TAB_X, np.arange(60) // 30, np.arange(60) // 30), error=ValueError,
+        match=r"cannot keep every class in training.*With 2 groups, use other or finer groups",
+    ),
     "fit-sparse-X": dict(
         call=lambda models, X, y: fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
         args=(TAB_X, TAB_Y), error=TypeError, match="dense data is required",
@@ -148,6 +167,10 @@ CASES = {
     ),
     "predict-4d": one_arg(
         predict_on("signal", "predict"), SIG_X[:5, :, None], ValueError, r"layout seen in fit.*\(5, 2, 1, 32\)"
+    ),
+    "predict_proba-float32-overflow": one_arg(
+        predict_on("signal", "predict_proba"), np.where(SIG_X[:5] > 2, -1e39, SIG_X[:5].astype(np.float64)), ValueError,
+        r"too large for float32.*largest magnitude is 1e\+39.*float32 holds up to 3\.403e\+38",
     ),
     "predict-ragged-list": one_arg(predict_on("tabular", "predict"), RAGGED, ValueError, "ragged sequence"),
     "predict-one-sample": one_arg(predict_on("tabular", "predict_proba"), TAB_X[:1]),
@@ -310,3 +333,71 @@ def test_missing_record_directory(tmp_path):
         load_beats(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="no wfdb records"):
         load_beats(tmp_path)
+
+
+def test_two_groups_fit_with_a_warning_about_the_validation_share():
+    groups = np.arange(60) % 2
+    with pytest.warns(UserWarning, match=r"group-wise validation split holds out 50% of the samples \(30 of 60\), "
+                      r"not validation_fraction=0\.2: there are only 2 groups") as record:
+        clf = fit(TAB_X, TAB_Y, groups=groups)
+    assert clf.n_fit_ == 30
+    assert not [w for w in record if "n_splits" in str(w.message)]
+
+
+# ------------------------------------------------- parameters, before any training
+PARAM_CASES = {
+    "unknown-scoring": (dict(scoring="balanced_acuracy"), {}, r"scoring='balanced_acuracy' is not a scikit-learn "
+                        r"scorer name; sklearn.metrics.get_scorer_names\(\) lists them"),
+    "roc_auc-with-3-classes": (dict(scoring="roc_auc"), {}, r"scoring='roc_auc' cannot score this task: 3 classes, "
+                               r"3 of them in the 12 validation samples \(ValueError: .*multi_class.*'roc_auc_ovr'"),
+    "f1-with-3-classes": (dict(scoring="f1"), {}, r"scoring='f1' cannot score this task: 3 classes.*average"),
+    "batch-size-1": (dict(batch_size=1), {}, r"batch_size=1: batch norm needs at least 2 samples per mini-batch"),
+    "device-tpu": (dict(device="tpu"), {}, r"device='tpu' is not a torch device"),
+    "device-mps": (dict(device="mps"), {}, r"device='mps' is not available on this machine \(.*\); use 'auto' or 'cpu'"),
+    "device-meta": (dict(device="meta"), {}, r"device='meta' holds no data and cannot train"),
+    "device-cuda-7": (dict(device="cuda:7"), {}, r"device='cuda:7' but (CUDA is not available|only \d CUDA device)"),
+    "class-weight-negative": (dict(class_weight={0: -1.0, 1: 1.0}), {}, r"class_weight must map classes to finite, "
+                              r"non-negative numbers; got \{0: -1\.0\}"),
+    "class-weight-nan": (dict(class_weight={0: 1.0, 2: float("inf")}), {}, r"finite, non-negative numbers; got \{2: inf\}"),
+    "class-weight-unknown-key": (dict(class_weight={0: 1.0, 1: 2.0, 2: 1.0, "N": 3.0}), {},
+                                 r"class_weight has key\(s\) \['N'\] that are not classes of y; the classes are \[0, 1, 2\]"),
+    "class-weight-int-keys-for-string-labels": (
+        dict(class_weight={0: 2.0}), {"y": np.array(["N", "S", "V"])[TAB_Y]},
+        r"class_weight has key\(s\) \[0\] that are not classes of y; the classes are \['N', 'S', 'V'\]"),
+    "empty-checkpoint-dir": (dict(checkpoint_dir=""), {}, r"checkpoint_dir='' is an empty path"),
+    "no-positive-training-weight": (
+        {}, {"sample_weight": np.where(np.arange(60) < 12, 1.0, 0.0), "split": (np.arange(12, 60), np.arange(12))},
+        r"After the validation split, 0 of the 48 training rows have a positive sample_weight \(times class_weight\), "
+        r"of 0 class\(es\) \[\]; training needs positive weights for at least 2 classes"),
+}
+
+
+@pytest.mark.parametrize("name", list(PARAM_CASES))
+def test_parameters_are_checked_before_any_training(name, monkeypatch):
+    from sklearn_autonet import tasks
+
+    params, fit_args, match = PARAM_CASES[name]
+    fit_args = dict(fit_args)
+    y = fit_args.pop("y", TAB_Y)
+    if "split" in fit_args:  # a validation split that puts every positive weight on the validation side
+        split = fit_args.pop("split")
+        monkeypatch.setattr("sklearn_autonet.estimator.validation_split", lambda *a, **k: split)
+    monkeypatch.setattr(tasks, "train_candidate", lambda *a, **k: pytest.fail("a candidate was trained"))
+    with pytest.raises(ValueError, match=match):
+        AutoNetLCNClassifier(**{**FAST, **params}).fit(TAB_X, y, **fit_args)
+
+
+def test_set_params_after_fit_leaves_the_fitted_model_alone():
+    X = np.hstack([SIG_X.reshape(60, -1), RNG.randn(60, 2)])
+    clf = AutoNetLCNClassifier(signal_shape=(2, 32), **FAST).fit(X, TAB_Y)
+    proba, report = clf.predict_proba(X), clf.convexity_report_.as_dicts()
+    with pytest.warns(UserWarning, match=r"is fitted: the new signal_shape, input_kind, rho, counting apply at the next "
+                      r"fit; until then the fitted network, its layout_ and convexity_report_ keep"):
+        clf.set_params(signal_shape=(1, 64), input_kind="tabular", rho=0.25, counting="outputs")
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)  # still read with layout_, not the new params
+    assert clf.layout_.shape == (2, 32) and clf.convexity_report_.as_dicts() == report
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_params(verbose=0, max_epochs=3)  # other parameters: no warning
+    with pytest.raises(ValueError, match="X has 64 columns, but this AutoNetLCNClassifier was fitted on 66"):
+        clf.predict(X[:, :64])  # the fitted layout's message, not one of signal_shape=(1, 64)

@@ -99,3 +99,24 @@ def test_to_dict_round_trip(layout):
 def test_from_dict_refuses_bad_values(data, message):
     with pytest.raises(ValueError, match=message):
         InputLayout.from_dict(data)
+
+
+FLOAT32_OVERFLOW = r"X has 2 value\(s\) too large for float32.*largest magnitude is 1e\+39.*float32 holds up to 3\.403e\+38.*Rescale or standardise"
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [((6, 4), {}), ((6, 2, 4), {}), ((6, 8), {"input_kind": "signal"}), ((6, 10), {"signal_shape": (2, 4)})],
+)
+def test_values_beyond_float32_are_refused_at_fit_and_read(shape, kwargs):
+    """Finite in float64, infinite in float32: named, never passed on as inf (NaN in the network)."""
+    X = np.zeros(shape)
+    X.flat[3], X.flat[5] = 1e39, -2.0e38  # -2e38 fits float32; 1e39 does not
+    X.flat[7] = -1e39
+    with pytest.raises(ValueError, match=FLOAT32_OVERFLOW):
+        fitted(X, **kwargs)
+    holder, layout, _ = fitted(np.zeros(shape), **kwargs)
+    with pytest.raises(ValueError, match=FLOAT32_OVERFLOW):
+        layout.read(holder, X)
+    X.flat[3] = X.flat[7] = 3.0e38  # the largest values float32 holds still work
+    assert np.isfinite(layout.read(holder, X)).all()

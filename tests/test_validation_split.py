@@ -56,3 +56,67 @@ def test_group_split_holds_about_the_fraction_of_groups():
 def test_splits_that_cannot_work_are_refused(y, groups, message):
     with pytest.raises(ValueError, match=message):
         validation_split(y, groups, validation_fraction=0.2, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "groups, count",
+    [
+        (np.array(["a", None, "b", "c"] * 10, dtype=object), 10),
+        (np.where(np.arange(40) % 8 == 0, np.nan, np.arange(40) % 5), 5),
+        ([1, 2, float("nan"), 3] * 10, 10),
+    ],
+)
+def test_missing_groups_are_refused_with_their_count(groups, count):
+    with pytest.raises(ValueError, match=rf"groups has {count} missing value\(s\) \(None or NaN\) of 40, the first at sample"):
+        validation_split(np.arange(40) % 2, groups, validation_fraction=0.2, random_state=0)
+
+
+def test_two_groups_warn_that_half_the_data_is_held_out():
+    y = np.arange(100) % 2
+    groups = np.arange(100) // 50
+    with pytest.warns(UserWarning, match=r"holds out 50% of the samples \(50 of 100\), not validation_fraction=0\.2: "
+                      r"there are only 2 groups"):
+        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=0)
+    assert len(set(groups[valid])) == 1 and not set(groups[train]) & set(groups[valid])
+
+
+def test_one_huge_group_warns_about_the_group_sizes():
+    y = np.r_[np.zeros(100, int), np.arange(100) % 2]
+    groups = np.r_[np.zeros(100, int), np.arange(100) // 10 + 1]  # one group of 100, ten of 10
+    with pytest.warns(UserWarning, match=r"holds out 6\d% of the samples .*the groups differ in size "
+                      r"\(the largest holds 50% of the samples\)"):
+        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=0)
+    assert 0 in groups[valid] and set(y[train]) == {0, 1}
+
+
+def test_enough_groups_neither_warn_nor_mention_n_splits(recwarn):
+    rng = np.random.RandomState(0)
+    y = np.r_[rng.randint(0, 2, 99), 2]  # class 2 has one member: scikit-learn would warn about n_splits=5
+    validation_split(y, np.arange(100) // 5, validation_fraction=0.2, random_state=0)
+    assert not [w for w in recwarn if "n_splits" in str(w.message) or "holds out" in str(w.message)]
+
+
+def test_a_class_in_one_group_is_kept_on_the_training_side():
+    """The group holding every sample of class 2 never ends up as the validation set."""
+    y = np.r_[np.arange(90) % 2, np.full(10, 2)]
+    groups = np.r_[np.arange(90) // 10, np.full(10, 9)]  # class 2 only in group 9
+    for seed in range(10):
+        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=seed)
+        assert 2 in y[train] and 9 not in groups[valid]
+        assert not set(groups[train]) & set(groups[valid])
+
+
+def test_a_split_that_must_leave_a_class_out_of_training_is_refused():
+    y = np.r_[np.zeros(20, int), np.ones(20, int)]
+    groups = np.r_[np.full(20, "p1"), np.full(20, "p2")]  # each class in its own group
+    with pytest.raises(ValueError, match=r"cannot keep every class in training: in each of 10 draws \(5 seeds x 2 folds\) "
+                       r"a class had all its samples in the validation groups, e.g. class\(es\) \[[01]\] "
+                       r"\(in group\(s\) [01]: \['p[12]'\]\)\. With 2 groups, use other or finer groups"):
+        validation_split(y, groups, validation_fraction=0.2, random_state=0)
+
+
+def test_a_large_fraction_keeps_every_class_in_training():
+    y = np.array([0] * 100 + [1] * 2)
+    train, valid = validation_split(y, validation_fraction=0.9, random_state=0)
+    assert set(y[train]) == {0, 1} and not set(train) & set(valid)
+    assert len(train) + len(valid) == 102
