@@ -117,7 +117,19 @@ def main(argv=None):
     partial = args.datasets != list(DATASETS) or args.seeds != [0, 1, 2] or args.no_resnet
     path = RESULTS / ("search_partial.json" if partial else "search.json")
     command = "python benchmarks/search.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    payload = {"command": command.strip(), "environment": environment(), "datasets": blocks}
+    table = []
+    for name, block in blocks.items():
+        for arm, stats in block["summary"].items():
+            row = {"dataset": name, "arm": arm}
+            row.update({k: f"{m:.3f} ± {s:.3f}" if k == "test_score" else f"{m:.1f} ± {s:.1f}"
+                        for k, (m, s) in stats.items()})
+            table.append(row)
+        if "resnet" in block:
+            table.append({"dataset": name, "arm": "ResNet1D (one fit, seed 0)",
+                          "test_score": f"{block['resnet']['test_score']:.3f}",
+                          "total_epochs": block["resnet"]["epochs"], "seconds": f"{block['resnet']['seconds']:.1f}",
+                          "n_parameters": block["resnet"]["n_parameters"]})
+    payload = {"command": command.strip(), "environment": environment(), "table": table, "datasets": blocks}
     path.write_text(json.dumps(payload, indent=2, default=float))
     print(f"wrote {path}")
 

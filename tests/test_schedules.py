@@ -94,11 +94,10 @@ def test_copy_matching_layers():
 def test_warm_growth_starts_from_the_parent(signals):
     X, y = signals
     # max_width=3 keeps every candidate 3 wide, so the parent's layers fit the child
-    clf = AutoNetLCNClassifier(
-        warm_growth=True, max_width=3, max_candidates=3, patience=3, max_epochs=4, random_state=0
-    ).fit(X, y)
+    line = dict(max_width=3, max_candidates=3, patience=3, max_epochs=4, random_state=0, growth="deepen")
+    clf = AutoNetLCNClassifier(warm_growth=True, **line).fit(X, y)
     assert clf.search_history_["warm_layers"] == [(), ("conv1", "head"), ("conv1", "conv2", "head")]
-    cold = AutoNetLCNClassifier(max_width=3, max_candidates=3, patience=3, max_epochs=4, random_state=0).fit(X, y)
+    cold = AutoNetLCNClassifier(**line).fit(X, y)
     assert cold.search_history_["warm_layers"] == [(), (), ()]
 
 

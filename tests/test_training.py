@@ -31,10 +31,10 @@ def test_settings_are_frozen_and_for_data_resolves_them():
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.learning_rate = 1.0
     small = settings.for_data(18, min_steps_per_epoch=10)
-    assert (small.batch_size, small.max_epochs, small.epoch_patience) == (16, 1000, 100)
+    assert (small.batch_size, small.passes_per_epoch, small.max_epochs, small.epoch_patience) == (16, 10, 100, 10)
     big = settings.replace(batch_size=64).for_data(6400, min_steps_per_epoch=10)
-    assert (big.batch_size, big.max_epochs, big.epoch_patience) == (64, 100, 10)
-    assert settings.for_data(18, min_steps_per_epoch=1).max_epochs == 100
+    assert (big.batch_size, big.passes_per_epoch) == (64, 1)
+    assert settings.for_data(18, min_steps_per_epoch=1).passes_per_epoch == 1
 
 
 def test_train_candidate_reports_its_budget():
