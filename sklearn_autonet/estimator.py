@@ -36,10 +36,11 @@ from .validation_split import validation_split
 class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     """AutoNet search for a layer-wise convex network (LCN) classifier.
 
-    ``fit`` derives hyperparameters from the training data, grows a network one
-    block at a time, every layer kept an overdetermined system
-    (``P_l <= rho * N_eq``), trains each candidate with PyTorch through skorch,
-    scores it on a validation split, and keeps the best.  Input is either
+    ``fit`` derives hyperparameters from the training data, explores networks
+    round by round around the best so far (``growth``), every layer kept an
+    overdetermined system (``P_l <= rho * N_eq``), trains each candidate with
+    PyTorch through skorch (by successive halving within a round), scores it
+    on a validation split, and keeps the best.  Input is either
     tabular ``(n_samples, n_features)`` (dense blocks) or a signal
     ``(n_samples, n_leads, length)`` (1-D convolution blocks).
 

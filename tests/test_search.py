@@ -147,3 +147,39 @@ def test_should_stop_checks_in_order():
     assert should_stop(config, 4, 2, False, now=0.0, deadline=10.0) == "patience"  # patience before budget
     assert should_stop(config, 4, 1, False, now=0.0, deadline=10.0) == "max_candidates"
     assert should_stop(config, 3, 1, False, now=0.0, deadline=None) is None
+
+
+def test_halving_promotes_the_better_third_and_prunes_the_rest(signals, monkeypatch):
+    """Scores made to rank the candidates by width: the widest third goes on to the full budget."""
+    from sklearn_autonet import tasks
+
+    X, y = signals
+    monkeypatch.setattr(
+        tasks, "get_scorer", lambda scoring: lambda net, X, y, **kw: net.module_.spec.hidden[0].width / 100
+    )
+    clf = AutoNetLCNClassifier(max_epochs=40, epoch_patience=40, max_candidates=6, max_depth=1,
+                               random_state=0).fit(X, y)
+    h = clf.search_history_
+    first = [i for i, r in enumerate(h["round"]) if r == 1]
+    widths = [h["widths"][i][0] for i in first]
+    assert len(first) >= 3
+    rung = h["rung_epochs"][0]
+    assert rung == 2 and all(h["rung_epochs"][i] == rung for i in first)  # 40 * 0.05
+    n_keep = -(-len(first) // 3)
+    best = sorted(first, key=lambda i: (-widths[i], i))[:n_keep]
+    assert [i for i in first if h["promoted"][i]] == sorted(best)
+    for i in first:
+        if i in best:
+            assert h["status"][i] == "ok" and h["epochs"][i] > rung  # continued to the full budget
+        else:
+            assert h["status"][i] == "pruned" and h["epochs"][i] == rung
+    assert h["status"][clf.best_index_] == "ok"
+
+
+def test_the_default_search_is_deterministic(signals):
+    X, y = signals
+    a = AutoNetLCNClassifier(max_epochs=10, random_state=3).fit(X, y)
+    b = AutoNetLCNClassifier(max_epochs=10, random_state=3).fit(X, y)
+    for key in ("architecture", "validation_score", "rung_score", "promoted", "status", "epochs", "seed"):
+        assert a.search_history_[key] == b.search_history_[key], key
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
