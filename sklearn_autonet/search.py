@@ -34,6 +34,7 @@ so far.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import threading
 import time
@@ -185,6 +186,52 @@ class UserInterrupt:
         return False
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived during the search (a BaseException: nothing on the way catches it)."""
+
+
+class Termination:
+    """On SIGTERM during the search: unwind it, stop the worker processes it used, then die of SIGTERM.
+
+    Python's default SIGTERM ends the process at once, and loky's worker
+    processes (``n_jobs > 1``) outlive it.  While this context is active (in
+    the main thread, and only where SIGTERM still has its default handler) a
+    SIGTERM raises :class:`_Terminated`, so the search's contexts close; on
+    exit the reusable loky executor's workers are killed and the default
+    handler terminates the process with the usual SIGTERM status.  A handler
+    the user installed is left alone.
+    """
+
+    def __enter__(self):
+        self._installed = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        )
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        raise _Terminated
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if exc_type is _Terminated:
+            stop_worker_processes()
+            os.kill(os.getpid(), signal.SIGTERM)
+        return False
+
+
+def stop_worker_processes():
+    """Kill the worker processes of joblib's reusable loky executor, if it has any."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
+
+
 def run_search(props, train, valid, config, *, policy=None, random_state=0, progress=False, checkpoint_dir=None):
     """Run the AutoNet loop.
 
@@ -232,7 +279,8 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     width = int(config.seeds_per_round)
     total = min(max(policy.expected_rounds(props, config.bound), 1) * width, config.max_candidates)
     bar = tqdm(total=total, desc="AutoNet search", unit="candidate", disable=not progress)
-    with UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
+    # contexts close in reverse: the pool, then the SIGINT handler, then (on SIGTERM) the workers go
+    with Termination(), UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
         run = _RoundRunner(props, train, valid, config, store, deadline, parallel, interrupt, bar)
         try:
             round_number = 0

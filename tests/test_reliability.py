@@ -299,3 +299,71 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(signals, tmp_path, m
     # may differ from this one's (other tests limit threads): equal up to float rounding
     np.testing.assert_allclose(resumed.predict_proba(X), full.predict_proba(X), rtol=0, atol=1e-6)
     np.testing.assert_array_equal(resumed.predict(X), full.predict(X))
+
+
+PARALLEL_RUN = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from sklearn_autonet import AutoNetLCNClassifier
+
+    data = np.load(sys.argv[1])
+    AutoNetLCNClassifier(n_jobs=2, max_epochs=500, epoch_patience=500, random_state=0).fit(data["X"], data["y"])
+    """
+)
+
+
+def _descendants(pid):
+    found, todo = set(), [str(pid)]
+    while todo:
+        out = subprocess.run(["pgrep", "-P", todo.pop()], capture_output=True, text=True).stdout.split()
+        found.update(out)
+        todo += out
+    return found
+
+
+def test_sigterm_of_a_parallel_fit_leaves_no_worker_behind(tmp_path):
+    from conftest import make_signals
+
+    X, y = make_signals(n=300, length=128)
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    script = tmp_path / "run.py"
+    script.write_text(PARALLEL_RUN)
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data.npz")])
+    workers = set()
+    try:
+        deadline = time.monotonic() + 90
+        while len(workers) < 2:  # the loky workers (and their resource tracker) are up
+            assert process.poll() is None, "the fit ended before its workers started"
+            assert time.monotonic() < deadline, "no worker processes after 90 s"
+            time.sleep(0.2)
+            workers = _descendants(process.pid)
+        time.sleep(1.0)
+        workers = _descendants(process.pid)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == -signal.SIGTERM  # it still dies of SIGTERM
+        deadline = time.monotonic() + 15
+        while any(os.path.exists(f"/proc/{w}") for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
+        assert not alive, f"worker processes {alive} outlived the SIGTERM-ed fit"
+    finally:
+        process.kill()
+        for w in _descendants(process.pid) | workers:
+            try:
+                os.kill(int(w), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+
+
+def test_a_halving_search_resumes_from_its_checkpoints(signals, tmp_path, monkeypatch):
+    X, y = signals
+    args = dict(max_epochs=20, random_state=0)
+    full = AutoNetLCNClassifier(checkpoint_dir=tmp_path, **args).fit(X, y)
+    assert any(full.search_history_["promoted"]) and "pruned" in full.search_history_["status"]
+    calls = counting_train(monkeypatch)
+    again = AutoNetLCNClassifier(checkpoint_dir=tmp_path, **args).fit(X, y)
+    assert calls == [] and all(again.search_history_["from_checkpoint"])
+    for key in ("validation_score", "status", "promoted", "rung_score", "epochs"):
+        assert again.search_history_[key] == full.search_history_[key], key
+    np.testing.assert_array_equal(again.predict_proba(X), full.predict_proba(X))
