@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from numbers import Integral
 
+import warnings
+
 import numpy as np
 from sklearn.utils.validation import validate_data
 
@@ -30,6 +32,9 @@ from .input_checks import check_not_ragged
 #: The input kinds a layout (and a network spec) can have.
 TABULAR, SIGNAL = "tabular", "signal"
 INPUT_KINDS = (TABULAR, SIGNAL)
+#: 2-D input of this many columns or more, read as a table under ``input_kind="auto"``,
+#: gets a warning that it may be a signal.
+SIGNAL_LIKE_COLUMNS = 100
 #: What the estimator's ``input_kind`` parameter accepts.
 INPUT_KIND_OPTIONS = ("auto", TABULAR, SIGNAL)
 _FLOATS = (np.float32, np.float64)
@@ -119,6 +124,16 @@ class InputLayout:
         kind = input_kind
         if kind == "auto":
             kind = SIGNAL if X.ndim == 3 else TABULAR
+            if kind == TABULAR and X.shape[1] >= SIGNAL_LIKE_COLUMNS:
+                warnings.warn(
+                    f"X was read as a table of {X.shape[1]} columns (input_kind='auto' reads 2-D X as "
+                    "tabular: dense blocks, each column a feature). If the columns are samples of a "
+                    "signal, pass X as (n_samples, n_leads, length), or set input_kind='signal' (one "
+                    "lead) or signal_shape=(leads, length); set input_kind='tabular' to keep the table "
+                    "and silence this warning.",
+                    UserWarning,
+                    stacklevel=4,
+                )
         if kind == TABULAR and X.ndim == 3:
             raise ValueError(
                 f"input_kind='tabular' needs 2-D X (n_samples, n_features); got shape {X.shape}. "

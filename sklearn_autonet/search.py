@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 from skorch.history import History
-from tqdm.auto import tqdm
 
 from .bound import convexity_report, layer_parameter_count, min_samples_for, network_holds
 from .checkpoint import CheckpointStore, search_fingerprint
 from .growth import BoundSettings, DeepenWidest, Trained
 from .hyperparameters import network_spec
+from .progress import SearchProgress
 from .tasks import TaskResult, parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
 from .training import TrainingSettings
 
@@ -278,9 +278,9 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     best, parent, since_best, deadline_hit, stop_reason = None, None, 0, False, None
     width = int(config.seeds_per_round)
     total = min(max(policy.expected_rounds(props, config.bound), 1) * width, config.max_candidates)
-    bar = tqdm(total=total, desc="AutoNet search", unit="candidate", disable=not progress)
-    # contexts close in reverse: the pool, then the SIGINT handler, then (on SIGTERM) the workers go
-    with Termination(), UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
+    bar = SearchProgress(total, progress, deadline)
+    # contexts close in reverse: the pool, the SIGINT handler, the bar, then (on SIGTERM) the workers go
+    with Termination(), bar, UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
         run = _RoundRunner(props, train, valid, config, store, deadline, parallel, interrupt, bar)
         try:
             round_number = 0
@@ -309,9 +309,6 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
                     since_best += 1
                 parent = round_best  # every candidate of the round failed: the next round starts cold
                 kept = {i: v for i, v in kept.items() if i in (best, parent)}
-                if best is not None:
-                    latest = math.nan if round_best is None else _score(rows, round_best)
-                    bar.set_postfix(round=round_number, score=f"{latest:.3f}", best=f"{_score(rows, best):.3f}")
                 deadline_hit = any(row["info"]["deadline_reached"] for row in rows[first:])
         except KeyboardInterrupt:
             # candidates of an unfinished round count too, as far as they finished
@@ -325,8 +322,6 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
                 RuntimeWarning,
                 stacklevel=2,
             )
-        finally:
-            bar.close()
     if not rows and props.is_signal and props.input_shape[-1] < 2:
         raise ValueError(
             f"Signals of length {props.input_shape[-1]} cannot go through even one conv block "
@@ -404,7 +399,7 @@ class _RoundRunner:
         # one worker: threads from the workload (tasks.workload_threads); several: a share of the cores each
         self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
 
-    def _run(self, todo, specs, seeds, settings, parents, have_one):
+    def _run(self, todo, specs, seeds, settings, parents, have_one, stage=""):
         """Train the candidates ``todo`` as tasks; yield ``(index, result)`` in order.
 
         Stops on Ctrl-C, and stops sending tasks once the time budget is spent
@@ -420,6 +415,7 @@ class _RoundRunner:
                 time_left = None if self.deadline is None else self.deadline - time.monotonic()
                 if time_left is not None and time_left <= 0 and done[0]:
                     return
+                self.bar.start_candidate(index, specs[index], settings.max_epochs, stage)
                 yield joblib.delayed(train_task)(
                     specs[index], int(seeds[index]), device, self.threads,
                     None if time_left is None else max(0.0, time_left), parents.get(index),
@@ -457,7 +453,7 @@ class _RoundRunner:
         rung = config.training.replace(max_epochs=rung_epochs(config))
         first_results = {}
         try:
-            for index, result in self._run(todo, specs, seeds, rung, parents, have_one):
+            for index, result in self._run(todo, specs, seeds, rung, parents, have_one, "rung"):
                 first_results[index] = result
         except KeyboardInterrupt:  # keep what finished its rung, then let the search stop
             for index, proposal in zip(indices, proposals):
@@ -486,7 +482,7 @@ class _RoundRunner:
             and first_results[i].info["epochs"] >= rung.max_epochs and not first_results[i].info["deadline_reached"]
         ]
         rest = config.training.replace(max_epochs=max(1, config.training.max_epochs - rung.max_epochs))
-        second = dict(self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on}, True))
+        second = dict(self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on}, True, "promoted"))
         for index, proposal in zip(indices, proposals):
             result = None
             if index not in saved:
@@ -524,7 +520,8 @@ class _RoundRunner:
             kept[index] = (state, epochs)
         elif row["status"] == "ok":  # a checkpoint without weights cannot be selected
             row.update(status="failed", error="its checkpoint holds no weights")
-        self.bar.update(1)
+        ok = [r["validation_score"] for r in rows if r["status"] == "ok"]
+        self.bar.finish_candidate(row["validation_score"], max(ok) if ok else None)
 
 
 def rung_epochs(config):
@@ -606,7 +603,14 @@ def _history_row(index, spec, info, score, n_fit, config):
 def _samples_hint(props, config):
     smallest = network_spec(props, 1, 1, config.bound.activation, config.bound.kernel_size)
     needed = max(min_samples_for(layer, config.bound.rho, config.bound.counting) for layer in smallest.layers)
-    return (
+    hint = (
         f"The smallest network for this input (one block of width 1) needs at least "
         f"{needed} training samples after the validation split; raise rho or add samples."
     )
+    if not props.is_signal:
+        hint += (
+            f" X was read as a table of {props.input_shape[0]} columns (a dense block has a weight per "
+            "column); if the columns are samples of a signal, pass (n_samples, n_leads, length) or "
+            "set input_kind='signal'."
+        )
+    return hint

@@ -20,6 +20,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .modules import LCNNetwork
+from .progress import EpochReport
 from .schedules import SCHEDULES, Initialization
 
 #: Forward-pass precisions, name -> autocast dtype (None: plain float32).
@@ -290,6 +291,7 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
         ("deadline", Deadline(deadline)),
         ("initialization", Initialization(settings.weight_init, parent_state)),
         *schedule_callbacks,
+        ("progress", EpochReport()),
     ]
     if valid is not None:
         patience = max(settings.epoch_patience, least_patience)

@@ -120,3 +120,24 @@ def test_values_beyond_float32_are_refused_at_fit_and_read(shape, kwargs):
         layout.read(holder, X)
     X.flat[3] = X.flat[7] = 3.0e38  # the largest values float32 holds still work
     assert np.isfinite(layout.read(holder, X)).all()
+
+
+def test_wide_two_d_input_read_as_a_table_gets_a_warning_that_names_the_fix():
+    X = np.zeros((4, 256))
+    with pytest.warns(UserWarning, match="read as a table of 256 columns.*input_kind='signal'"):
+        InputLayout.fit(X)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        InputLayout.fit(X, input_kind="tabular")  # said explicitly: no warning
+        InputLayout.fit(np.zeros((4, 30)))  # a usual table: no warning
+
+
+def test_no_room_for_a_wide_table_says_it_was_read_as_a_table():
+    from sklearn_autonet import AutoNetLCNClassifier
+
+    X = np.random.RandomState(0).randn(40, 256)
+    y = np.arange(40) % 2
+    with pytest.raises(ValueError, match="read as a table of 256 columns"):
+        AutoNetLCNClassifier(input_kind="tabular", max_epochs=1).fit(X, y)
