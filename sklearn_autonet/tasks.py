@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from sklearn.metrics import get_scorer
 
+from .allocator import keep_freed_memory
 from .training import make_net, resolve_device, train_candidate
 
 #: The batch size is not halved below this (BatchNorm needs two samples per batch).
@@ -175,6 +176,7 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
     -------
     TaskResult
     """
+    keep_freed_memory()  # once per process: large activations stay off mmap/munmap (allocator.py)
     deadline = None if time_left is None else time.monotonic() + time_left
     device = resolve_device(device)
     settings = settings.replace(device=device)
