@@ -108,8 +108,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Stop after this many candidates in a row without a better validation score.
     max_time : float, default=None
         Budget: wall-clock seconds for the search; checked after each epoch.
-        The first round always trains (at least one epoch), so that ``fit``
-        ends with a network.
+        Each candidate may use a fair share of what is left (the time left
+        divided by the candidates the search still plans), so no candidate
+        takes the whole budget unless it is the only one planned.  The first
+        candidate always trains (at least one epoch), so that ``fit`` ends
+        with a network; once the budget is spent no new candidate starts.
     max_epochs : int, default=100
         Budget: most epochs per candidate.
     epoch_patience : int, default=10

@@ -124,8 +124,9 @@ class Trained:
 class GrowthPolicy:
     """Base class of growth policies.
 
-    A subclass implements :meth:`propose`; :meth:`expected_rounds` (for the
-    progress bar) may be overridden.
+    A subclass implements :meth:`propose`; :meth:`expected_candidates` (the
+    progress bar's length and the search's time plan under ``max_time``) may be
+    overridden.
     """
 
     #: Name in :data:`GROWTH_POLICIES`.
@@ -151,8 +152,8 @@ class GrowthPolicy:
         """
         raise NotImplementedError
 
-    def expected_rounds(self, props, bound):
-        """About how many rounds the search can run (the progress bar's length)."""
+    def expected_candidates(self, props, bound):
+        """About how many networks the search may train: one per round up to the depth limit."""
         return bound.depth_limit(props)
 
     def __repr__(self):
@@ -230,6 +231,10 @@ class Explore(GrowthPolicy):
 
     def __repr__(self):
         return f"Explore(width_fractions={self.width_fractions}, kernel_seconds={self.kernel_seconds})"
+
+    def expected_candidates(self, props, bound):
+        """Round 1's proposals, then three per round up to the depth limit."""
+        return len(self.propose(1, props, bound, ())) + 3 * max(0, bound.depth_limit(props) - 1)
 
     def _other_kernels(self, props, bound):
         if not props.is_signal or bound.kernel_size is not None:

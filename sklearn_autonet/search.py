@@ -277,7 +277,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     rows, kept = [], {}  # kept: candidate index -> (state, epoch history), for the best and the warm-growth parent
     best, parent, since_best, deadline_hit, stop_reason = None, None, 0, False, None
     width = int(config.seeds_per_round)
-    total = min(max(policy.expected_rounds(props, config.bound), 1) * width, config.max_candidates)
+    total = min(max(policy.expected_candidates(props, config.bound), 1) * width, config.max_candidates)
     bar = SearchProgress(total, progress, deadline)
     # contexts close in reverse: the pool, the SIGINT handler, the bar, then (on SIGTERM) the workers go
     with Termination(), bar, UserInterrupt() as interrupt, parallel_pool(config.n_jobs) as parallel:
@@ -415,6 +415,10 @@ class _RoundRunner:
                 time_left = None if self.deadline is None else self.deadline - time.monotonic()
                 if time_left is not None and time_left <= 0 and done[0]:
                     return
+                if time_left is not None:
+                    # a fair share of what is left: no candidate takes the whole budget
+                    # unless it is the only one the search plans
+                    time_left = time_left / max(1, self.bar.total - self.bar.done)
                 self.bar.start_candidate(index, specs[index], settings.max_epochs, stage)
                 yield joblib.delayed(train_task)(
                     specs[index], int(seeds[index]), device, self.threads,

@@ -183,3 +183,17 @@ def test_the_default_search_is_deterministic(signals):
     for key in ("architecture", "validation_score", "rung_score", "promoted", "status", "epochs", "seed"):
         assert a.search_history_[key] == b.search_history_[key], key
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_no_candidate_takes_the_whole_time_budget(signals):
+    """Under max_time each candidate gets a share of what is left, so the search reaches several candidates."""
+    import time
+
+    X, y = signals
+    start = time.monotonic()
+    clf = AutoNetLCNClassifier(max_time=6, max_epochs=100000, epoch_patience=100000, random_state=0).fit(X, y)
+    elapsed = time.monotonic() - start
+    h = clf.search_history_
+    assert len(h["candidate"]) >= 3 and clf.stop_reason_ == "max_time"
+    assert max(h["seconds"]) < 6 / 2  # a share, not the budget
+    assert elapsed < 6 + 5  # the budget holds (within an epoch and the final steps)
