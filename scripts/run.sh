@@ -24,12 +24,18 @@ else
   py=.venv/bin/python
 fi
 
-if ! "$py" -c "import sklearn_autonet, skorch, pytest, wfdb, matplotlib" >/dev/null 2>&1; then
+# What each command needs: the demo only the package and matplotlib; the rest the test set-up.
+if [ "$what" = "demo" ]; then
+  extras="demo"; needs="sklearn_autonet, skorch, matplotlib"
+else
+  extras="test,ecg,demo"; needs="sklearn_autonet, skorch, pytest, wfdb, matplotlib, hypothesis, onnxruntime"
+fi
+if ! "$py" -c "import $needs" >/dev/null 2>&1; then
   "$py" -m pip install --quiet --upgrade pip
   if ! "$py" -c "import torch" >/dev/null 2>&1; then
     "$py" -m pip install --quiet "${AUTONET_TORCH_SPEC:-torch==2.13.0}"
   fi
-  "$py" -m pip install --quiet -e ".[test,ecg,demo]"
+  "$py" -m pip install --quiet -e ".[$extras]"
 fi
 
 case "$what" in
