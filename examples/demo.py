@@ -55,7 +55,12 @@ def save_plots(clf, confusion, names, out):
     out.mkdir(parents=True, exist_ok=True)
     history = clf.search_history_
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(history["candidate"], history["validation_score"], "o-", label="validation score")
+    pruned = [s == "pruned" for s in history["status"]]
+    for flag, style, label in ((False, "o", "validation score"), (True, "x", "pruned by halving (short run)")):
+        xs = [c for c, p in zip(history["candidate"], pruned) if p == flag]
+        ys = [v for v, p in zip(history["validation_score"], pruned) if p == flag]
+        if xs:
+            ax.plot(xs, ys, style, color="grey" if flag else "C0", label=label)
     best = clf.best_index_
     ax.plot([best], [history["validation_score"][best]], "r*", markersize=14, label="selected")
     for x, y, n in zip(history["candidate"], history["validation_score"], history["n_parameters"]):
