@@ -33,9 +33,13 @@ def dump(path, params):
     from sklearn.preprocessing import StandardScaler
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path.cwd()))  # the package of the checkout this runs in, before anything imports it
     from data import ucr
 
+    import sklearn_autonet
     from sklearn_autonet import AutoNetLCNClassifier
+
+    print("package:", Path(sklearn_autonet.__file__).parent)
 
     out = {}
     X_tr, y_tr, X_te, _ = ucr("ECG200")
