@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import pickle
@@ -20,17 +21,22 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .architecture import Architecture
-from .bound import COUNTING_RULES, convexity_report
+from .architecture import Architecture, EnsembleArchitecture
+from .bound import COUNTING_RULES, ConvexityReport, convexity_report
 from .growth import GROWTH_POLICIES, BoundSettings, GrowthPolicy
 from .hyperparameters import DataProperties
 from .input_checks import check_labels, check_not_ragged
 from .layout import INPUT_KIND_OPTIONS, InputLayout
-from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts
+from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .search import SearchConfig, run_search
+from .tasks import rebuild_ensemble
 from .training import PRECISIONS, TrainingSettings, train_candidate
 from .validation_split import validation_split
+
+
+#: Default of ``ensemble_size`` (see its docstring for the measurement behind it).
+ENSEMBLE_SIZE_DEFAULT = 1
 
 
 class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
@@ -296,6 +302,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "growth": [StrOptions(set(GROWTH_POLICIES)), GrowthPolicy],
         "halving": ["boolean"],
         "n_jobs": [Integral, None],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -335,6 +342,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         n_jobs=1,
         growth="explore",
         halving=True,
+        ensemble_size=ENSEMBLE_SIZE_DEFAULT,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -370,6 +378,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.growth = growth
         self.halving = halving
         self.n_jobs = n_jobs
+        self.ensemble_size = ensemble_size
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -460,13 +469,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         policy = GROWTH_POLICIES[self.growth]() if isinstance(self.growth, str) else self.growth
         result = run_search(
             props, train, valid, config, policy=policy, random_state=seed, progress=self.verbose >= 1,
-            checkpoint_dir=self.checkpoint_dir,
+            checkpoint_dir=self.checkpoint_dir, ensemble_size=self.ensemble_size,
         )
         net, n_fit = result.net, props.n_fit
         if self.refit and result.stop_reason != "interrupted":
-            everything = (X, y_enc, weights / weights.mean())
-            refit_settings = settings.replace(max_epochs=result.info["best_epoch"])
-            net, _ = train_candidate(result.spec, everything, None, refit_settings, seed=seed)
+            net = self._refit(result, (X, y_enc, weights / weights.mean()), settings, seed)
             n_fit = len(y_enc)
 
         set_fitted_state(
@@ -485,6 +492,23 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
             print(self.architecture_)
         return self
+
+    def _refit(self, result, everything, settings, seed):
+        """Every member of the selected ensemble trained again on all the data, for its best epoch count."""
+        nets = []
+        for member in result.members:
+            refit_settings = settings.replace(max_epochs=max(1, int(member["best_epoch"])))
+            net, _ = train_candidate(member["spec"], everything, None, refit_settings, seed=seed)
+            nets.append(net)
+        if len(nets) == 1:
+            return nets[0]
+        states = [{k: v.detach().cpu() for k, v in net.module_.state_dict().items()} for net in nets]
+        ensemble = rebuild_ensemble(
+            [m["spec"] for m in result.members], states, [m["weight"] for m in result.members],
+            seed, len(everything[1]), settings,
+        )
+        ensemble.history_ = nets[0].history_
+        return ensemble
 
     def _training_settings(self):
         """The estimator's training parameters as :class:`~sklearn_autonet.training.TrainingSettings`."""
@@ -702,7 +726,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 FITTED_ATTRIBUTES = (
     "net_", "classes_", "layout_", "input_kind_", "input_shape_", "n_side_features_", "n_fit_",
     "search_history_", "stop_reason_", "best_index_", "architecture_", "convexity_report_",
-    "n_parameters_", "fit_time_",
+    "n_parameters_", "fit_time_", "ensemble_weights_",
 )
 
 
@@ -741,11 +765,33 @@ def set_fitted_state(
     estimator.search_history_ = search_history
     estimator.stop_reason_ = stop_reason
     estimator.best_index_ = int(best_index)
-    estimator.architecture_ = Architecture(spec, layer_parameter_counts(net.module_))
-    estimator.convexity_report_ = convexity_report(spec, n_fit, estimator.rho, estimator.counting)
+    members = network_members(net.module_)
+    estimator.ensemble_weights_ = np.array([w for _, w in members], dtype=np.float64)
+    if len(members) == 1:
+        estimator.architecture_ = Architecture(spec, layer_parameter_counts(net.module_))
+        estimator.convexity_report_ = convexity_report(spec, n_fit, estimator.rho, estimator.counting)
+    else:
+        estimator.architecture_ = EnsembleArchitecture(
+            [Architecture(m.spec, layer_parameter_counts(m)) for m, _ in members], [w for _, w in members]
+        )
+        estimator.convexity_report_ = _ensemble_report(
+            [m.spec for m, _ in members], n_fit, estimator.rho, estimator.counting
+        )
     estimator.n_parameters_ = count_parameters(net.module_)
     estimator.fit_time_ = float(fit_time)
     return estimator
+
+
+def _ensemble_report(specs, n_fit, rho, counting):
+    """One convexity report over every member's layers, named ``member<i>.<layer>``."""
+    rows = [
+        dataclasses.replace(row, layer=f"member{i}.{row.layer}")
+        for i, spec in enumerate(specs)
+        for row in convexity_report(spec, n_fit, rho, counting)
+    ]
+    report = ConvexityReport(rows)
+    report.rho, report.counting = rho, counting
+    return report
 
 
 class _ScoringStandIn(ClassifierMixin, BaseEstimator):
