@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import os
 import pickle
 import time
@@ -29,6 +30,7 @@ from .input_checks import check_labels, check_not_ragged
 from .layout import INPUT_KIND_OPTIONS, InputLayout
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
+from .crossval import check_folds, cross_validate_pool
 from .search import SearchConfig, run_search
 from .tasks import rebuild_ensemble
 from .training import PRECISIONS, TrainingSettings, train_candidate
@@ -37,6 +39,8 @@ from .validation_split import validation_split
 
 #: Default of ``ensemble_size`` (see its docstring for the measurement behind it).
 ENSEMBLE_SIZE_DEFAULT = 10
+#: Default of ``cv_max_samples`` (see its docstring for the measurement behind it).
+CV_MAX_SAMPLES_DEFAULT = 0
 
 
 class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
@@ -216,6 +220,25 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         and +0.013 on ECGFiveDays, and left the embedded MIT-BIH subset
         unchanged (-0.003, 3 seeds), with 2.3 and 1.6 members on average
         (a default search finishes few candidates: halving prunes the rest).
+    cv : int, default=5
+        Folds of the k-fold scoring used when the training data hold at most
+        ``cv_max_samples`` samples (stratified; by group when ``groups`` is
+        passed, so that no group is on both sides of any fold).  After the
+        hold-out search, the best finished candidates (at most 8, by hold-out
+        score) are each trained ``cv`` times on the folds of *all* the training
+        data (each fold model stopped early on its held-out fold), scored by
+        their out-of-fold probabilities (``search_history_["cv_score"]``),
+        and the ensemble is selected on those out-of-fold probabilities.  The
+        final model is then the selected candidates' fold models, bagged (a
+        candidate of weight ``w`` gives ``cv`` networks of weight ``w / cv``;
+        with ``refit=True``, the candidates retrained on all the data
+        instead), so every training sample trains it.  ``cv`` larger than the
+        smallest class, or than the number of groups, raises a ``ValueError``
+        that says what to change.
+    cv_max_samples : int, default=0
+        k-fold scoring (``cv``) when the training data hold at most this many
+        samples, the single hold-out of the search otherwise; 0 never uses it.
+        See ``benchmarks/selection.py`` and ``docs/method.md`` for its effect.
     n_jobs : int or None, default=1
         Workers for the candidates of a round, through ``joblib.Parallel``
         under the active joblib backend (loky by default; Dask or Ray with
@@ -255,7 +278,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         For an ensemble, every member's layers, named ``member<i>.<layer>``.
     ensemble_weights_ : ndarray of shape (n_members,)
         Each member's weight in the mean of probabilities (``[1.0]`` for a
-        single network), in the order of ``architecture_.members``.
+        single network), in the order of ``architecture_.members``; with
+        k-fold scoring (``cv_max_samples``) every fold model is a member.
     search_history_ : dict of lists
         One entry per candidate: ``candidate``, ``depth``, ``widths``,
         ``kernel_sizes``, ``activation``, ``architecture`` (one line),
@@ -269,6 +293,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``seconds``, ``n_fit``, ``spec`` (the :class:`NetworkSpec`),
         ``selected`` (the best single candidate), ``ensemble_weight`` (its
         weight in the final ensemble, 0 when it is not a member),
+        ``cv_score`` (its out-of-fold score under k-fold scoring, NaN
+        otherwise; the selection then follows it, not ``validation_score``),
         ``batch_size`` (after out-of-memory retries),
         ``status`` ("ok", "failed", or "pruned": left at the rung by successive halving, never selected), ``error`` (why it failed, else ""),
         ``from_checkpoint``, ``torch_threads`` and ``device`` (where it
@@ -282,7 +308,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Trainable parameters of the selected network (for an ensemble, the
         sum over its members).
     n_fit_ : int
-        Samples the selected network was trained on.
+        Samples the selected network was trained on (with k-fold scoring
+        and no refit, the smallest fold's training part).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net of the selected network; for an ensemble its
         module is an :class:`~sklearn_autonet.modules.EnsembleNetwork`
@@ -344,6 +371,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "halving": ["boolean"],
         "n_jobs": [Integral, None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "cv_max_samples": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -384,6 +413,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         growth="explore",
         halving=True,
         ensemble_size=ENSEMBLE_SIZE_DEFAULT,
+        cv=5,
+        cv_max_samples=CV_MAX_SAMPLES_DEFAULT,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -420,6 +451,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.halving = halving
         self.n_jobs = n_jobs
         self.ensemble_size = ensemble_size
+        self.cv = cv
+        self.cv_max_samples = cv_max_samples
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -470,6 +503,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
+        use_cv = len(y_enc) <= self.cv_max_samples
+        if use_cv:
+            check_folds(y_enc, groups, self.cv)
         train_idx, valid_idx = validation_split(
             y_enc, groups, validation_fraction=self.validation_fraction, random_state=seed
         )
@@ -512,8 +548,14 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             props, train, valid, config, policy=policy, random_state=seed, progress=self.verbose >= 1,
             checkpoint_dir=self.checkpoint_dir, ensemble_size=self.ensemble_size,
         )
-        net, n_fit = result.net, props.n_fit
-        if self.refit and result.stop_reason != "interrupted":
+        net, n_fit, best_index = result.net, props.n_fit, result.best_index
+        result.history["cv_score"] = [math.nan] * len(result.history["candidate"])
+        crossed = None
+        if use_cv and result.stop_reason not in ("interrupted", "max_time"):
+            crossed = self._cross_validate(result, X, y_enc, weights, groups, settings, config, seed, start)
+        if crossed is not None:
+            net, n_fit, best_index = crossed
+        elif self.refit and result.stop_reason != "interrupted":
             net = self._refit(result, (X, y_enc, weights / weights.mean()), settings, seed)
             n_fit = len(y_enc)
 
@@ -526,13 +568,51 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             n_fit=n_fit,
             search_history=result.history,
             stop_reason=result.stop_reason,
-            best_index=result.best_index,
+            best_index=best_index,
             fit_time=time.monotonic() - start,
         )
         if self.verbose >= 1:
             print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
             print(self.architecture_)
         return self
+
+    def _cross_validate(self, result, X, y_enc, weights, groups, settings, config, seed, start):
+        """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index)`` or None.
+
+        Updates ``result.history`` (``cv_score``, ``ensemble_weight``,
+        ``selected``) when the k-fold selection is used.
+        """
+        time_left = None if self.max_time is None else self.max_time - (time.monotonic() - start)
+        if time_left is not None and time_left <= 0:
+            return None
+        pool = result.pool
+        crossed = cross_validate_pool(
+            pool, X, y_enc, weights / weights.mean(), groups, k=self.cv, seed=seed, settings=settings,
+            scoring=self.scoring, bound=config.bound, ensemble_size=self.ensemble_size, n_jobs=self.n_jobs,
+            device_request=str(self.device), time_left=time_left,
+        )
+        if crossed is None:
+            return None
+        history, members, k = result.history, crossed["members"], len(crossed["folds"])
+        position = {row: i for i, row in enumerate(history["candidate"])}
+        history["cv_score"] = [math.nan] * len(history["candidate"])
+        for p, score in enumerate(crossed["scores"]):
+            history["cv_score"][position[pool[p]["index"]]] = score
+        chosen = {pool[p]["index"]: w for p, w in members}
+        history["ensemble_weight"] = [float(chosen.get(c, 0.0)) for c in history["candidate"]]
+        best_index = position[pool[members[0][0]]["index"]]
+        history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
+        if self.refit:
+            result.members = [dict(pool[p], weight=w) for p, w in members]
+            return self._refit(result, (X, y_enc, weights / weights.mean()), settings, seed), len(y_enc), best_index
+        specs, states, member_weights = [], [], []
+        for p, w in members:
+            for j in range(k):
+                specs.append(pool[p]["spec"])
+                states.append(crossed["states"][(p, j)])
+                member_weights.append(w / k)
+        net = rebuild_ensemble(specs, states, member_weights, seed, crossed["n_fit"], settings)
+        return net, crossed["n_fit"], best_index
 
     def _refit(self, result, everything, settings, seed):
         """Every member of the selected ensemble trained again on all the data, for its best epoch count.

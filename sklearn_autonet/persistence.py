@@ -89,7 +89,7 @@ FORMAT_NAME = "sklearn-autonet-model"
 #: Version of the file layout this module writes; it reads this one and older ones.
 FORMAT_VERSION = 3
 #: Largest number of networks in an ensemble a model file may declare (format 3).
-MAX_MEMBERS = 64
+MAX_MEMBERS = 1024
 #: Largest number of values (parameters and BatchNorm statistics, all tensors
 #: together, hence also any one tensor) a model file may declare.
 MAX_PARAMETERS = 50_000_000

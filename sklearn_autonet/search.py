@@ -57,6 +57,10 @@ from .tasks import (
 from .training import TrainingSettings
 
 
+#: Most candidates (the best finished ones by hold-out score) that k-fold scoring re-trains.
+CV_CANDIDATES = 8
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """Everything the loop needs besides the data and the policy (see the estimator for meanings).
@@ -105,6 +109,7 @@ class SearchResult:
     stop_reason: str
     best_index: int
     members: list = field(default_factory=list)
+    pool: list = field(default_factory=list)
 
 
 def candidate_seeds(random_state, n):
@@ -372,7 +377,11 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
          "best_epoch": rows[i]["best_epoch"]}
         for i, w in members
     ]
-    return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows)
+    # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
+    pool = [best] + [i for i in _ensemble_pool(rows, CV_CANDIDATES // 2) if i != best][: CV_CANDIDATES - 1]
+    pool_rows = [{"index": i, "spec": rows[i]["spec"], "seed": rows[i]["seed"],
+                  "best_epoch": rows[i]["best_epoch"]} for i in pool]
+    return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows, pool_rows)
 
 
 def _ensemble_pool(rows, ensemble_size):
