@@ -31,7 +31,7 @@ from .layout import INPUT_KIND_OPTIONS, InputLayout
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
-from .search import SearchConfig, run_search
+from .search import SearchConfig, UserInterrupt, run_search
 from .tasks import rebuild_ensemble
 from .training import PRECISIONS, TrainingSettings, train_candidate
 from .validation_split import validation_split
@@ -586,11 +586,24 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         if time_left is not None and time_left <= 0:
             return None
         pool = result.pool
-        crossed = cross_validate_pool(
-            pool, X, y_enc, weights / weights.mean(), groups, k=self.cv, seed=seed, settings=settings,
-            scoring=self.scoring, bound=config.bound, ensemble_size=self.ensemble_size, n_jobs=self.n_jobs,
-            device_request=str(self.device), time_left=time_left,
-        )
+        # skorch ends a net's training on KeyboardInterrupt: tell a user's Ctrl-C apart, as the search does
+        with UserInterrupt() as interrupt:
+            try:
+                crossed = cross_validate_pool(
+                    pool, X, y_enc, weights / weights.mean(), groups, k=self.cv, seed=seed, settings=settings,
+                    scoring=self.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
+                    n_jobs=self.n_jobs, device_request=str(self.device), time_left=time_left,
+                )
+            except KeyboardInterrupt:
+                interrupt.requested = True
+        if interrupt.requested:
+            result.stop_reason = "interrupted"
+            warnings.warn(
+                "AutoNet k-fold scoring interrupted; keeping the ensemble selected on the hold-out.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return None
         if crossed is None:
             return None
         history, members, k = result.history, crossed["members"], len(crossed["folds"])

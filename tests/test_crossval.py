@@ -110,3 +110,38 @@ def test_bad_cv_parameters(data, params, name):
     X, y = data
     with pytest.raises(ValueError, match=f"'{name}' parameter of AutoNetLCNClassifier must be an int"):
         AutoNetLCNClassifier(**params).fit(X, y)
+
+
+def test_ctrl_c_during_kfold_keeps_the_hold_out_ensemble(data, monkeypatch):
+    X, y = data
+    real, calls = crossval.train_task, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(crossval, "train_task", interrupted)
+    with pytest.warns(RuntimeWarning, match="k-fold scoring interrupted; keeping the ensemble selected on the hold-out"):
+        clf = AutoNetLCNClassifier(**KFOLD).fit(X, y)
+    assert clf.stop_reason_ == "interrupted"
+    assert np.all(np.isnan(clf.search_history_["cv_score"]))
+    assert clf.predict(X).shape == (len(y),)
+
+
+def test_kfold_is_the_same_for_any_n_jobs_and_after_a_resume(fitted, data, tmp_path):
+    X, y = data
+    parallel = AutoNetLCNClassifier(**KFOLD, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(parallel.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+    AutoNetLCNClassifier(**KFOLD, checkpoint_dir=tmp_path).fit(X, y)
+    resumed = AutoNetLCNClassifier(**KFOLD, checkpoint_dir=tmp_path).fit(X, y)
+    assert all(resumed.search_history_["from_checkpoint"])
+    np.testing.assert_array_equal(resumed.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_kfold_stops_with_a_usable_model_when_max_time_is_spent(data):
+    X, y = data
+    clf = AutoNetLCNClassifier(**KFOLD, max_time=1e-3).fit(X, y)
+    assert clf.stop_reason_ == "max_time" and np.all(np.isnan(clf.search_history_["cv_score"]))
+    assert clf.predict(X).shape == (len(y),)
