@@ -135,7 +135,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = run(args.datasets, args.seeds, [v for v in VARIANTS if v[0] in args.scoring])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"command": "python benchmarks/selection.py " + " ".join(argv or sys.argv[1:]), "results": rows}
+    payload = {"command": ("python benchmarks/selection.py " + " ".join(argv or sys.argv[1:])).strip(), "results": rows}
     (RESULTS / f"{args.out}.json").write_text(json.dumps(payload, indent=1))
     (RESULTS / f"{args.out}.md").write_text(f"# selection\n\nReproduce: `{payload['command']}`\n\n{markdown(rows)}\n")
     print(markdown(rows))

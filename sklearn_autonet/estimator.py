@@ -218,7 +218,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``benchmarks/selection.py`` (10 seeds, same searches) it raised test
         balanced accuracy over 1 by +0.023 on ECG200 (7 seeds better, 1 worse)
         and +0.013 on ECGFiveDays, and left the embedded MIT-BIH subset
-        unchanged (-0.003, 3 seeds), with 2.3 and 1.6 members on average
+        unchanged (-0.002, 3 seeds), with 2.3 and 1.6 members on average
         (a default search finishes few candidates: halving prunes the rest).
     cv : int, default=5
         Folds of the k-fold scoring used when the training data hold at most
@@ -238,7 +238,11 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     cv_max_samples : int, default=0
         k-fold scoring (``cv``) when the training data hold at most this many
         samples, the single hold-out of the search otherwise; 0 never uses it.
-        See ``benchmarks/selection.py`` and ``docs/method.md`` for its effect.
+        Off by default: in ``benchmarks/selection.py`` 5-fold scoring with the
+        bagged fold models cost 2 to 5 times the search and did not beat the
+        hold-out ensemble (ECG200 -0.036, 3 seeds; ECGFiveDays +0.006, 10
+        seeds, within noise; embedded MIT-BIH subset -0.055, 3 seeds); see
+        ``docs/method.md``.
     n_jobs : int or None, default=1
         Workers for the candidates of a round, through ``joblib.Parallel``
         under the active joblib backend (loky by default; Dask or Ray with
