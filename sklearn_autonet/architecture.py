@@ -314,6 +314,54 @@ class Architecture:
         return title + "\n" + format_table(self.rows)
 
 
+
+class EnsembleArchitecture(Architecture):
+    """The fitted ensemble: every member's :class:`Architecture` and its weight.
+
+    ``str(arch)`` prints one table per member; ``arch.rows`` has every
+    member's layers with a ``member`` column (0 is the best single network)
+    and the member's ``weight``; ``arch.spec`` is the first member's spec
+    and ``arch.specs`` all of them; ``n_parameters`` is the sum over members.
+
+    Parameters
+    ----------
+    members : sequence of Architecture
+    weights : sequence of float
+        Each member's weight in the mean of probabilities.
+
+    Attributes
+    ----------
+    members : list of Architecture
+    weights : list of float
+    specs : list of NetworkSpec
+    spec : NetworkSpec
+        The first member's.
+    rows : list of dict
+    n_parameters : int
+    """
+
+    def __init__(self, members, weights):
+        self.members = list(members)
+        self.weights = [float(w) for w in weights]
+        self.specs = [member.spec for member in self.members]
+        self.spec = self.specs[0]
+        self.rows = [
+            {"member": i, "weight": w, **row}
+            for i, (member, w) in enumerate(zip(self.members, self.weights))
+            for row in member.rows
+        ]
+        self.n_parameters = int(sum(member.n_parameters for member in self.members))
+
+    def __repr__(self):
+        inner = "; ".join(f"{w:.3g} x {m.spec.describe()}" for m, w in zip(self.members, self.weights))
+        return f"EnsembleArchitecture({len(self.members)} members: {inner}, n_parameters={self.n_parameters})"
+
+    def __str__(self):
+        head = f"ensemble of {len(self.members)} networks  [{self.n_parameters} parameters]"
+        parts = [f"member {i} (weight {w:.3f}): {m}" for i, (m, w) in enumerate(zip(self.members, self.weights))]
+        return "\n".join([head, *parts])
+
+
 def format_table(rows):
     """Format a list of dicts with the same keys as a fixed-width text table."""
     if not rows:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.func import functional_call
 
 from .architecture import format_table
+from .modules import EnsembleNetwork
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def probe_convexity(
     hessian_max_parameters=600,
     tolerance=1e-7,
     random_state=None,
+    member=0,
 ):
     """Sample segments in one layer's parameter space and test midpoint convexity.
 
@@ -105,6 +108,10 @@ def probe_convexity(
     tolerance : float, default=1e-7
         Relative slack for a violation.
     random_state : int, RandomState instance or None, default=None
+    member : int, default=0
+        For an ensemble (``ensemble_size > 1``): which member network is
+        probed (0: the first of ``architecture_.specs``); each member obeys
+        the bound on its own.  Ignored for a single network.
 
     Returns
     -------
@@ -129,7 +136,13 @@ def probe_convexity(
     if len(X) > max_samples:
         keep = rng.choice(len(X), max_samples, replace=False)
         X, y = X[keep], y[keep]
-    module = copy.deepcopy(estimator.net_.module_).to("cpu").double().eval()
+    module = estimator.net_.module_
+    if isinstance(module, EnsembleNetwork):
+        if not isinstance(member, Integral) or not 0 <= member < len(module.members):
+            raise ValueError(f"member must be an integer from 0 to {len(module.members) - 1} for this "
+                             f"ensemble of {len(module.members)} networks; got {member!r}.")
+        module = module.members[int(member)]
+    module = copy.deepcopy(module).to("cpu").double().eval()
     index, name = _layer_index(module, layer)
     prefix = f"blocks.{index}." if index < len(module.blocks) else "head."
     names = [n for n, _ in module.named_parameters() if n.startswith(prefix)]

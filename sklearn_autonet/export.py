@@ -17,6 +17,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._version import __version__
+from .modules import EnsembleNetwork, network_members
 
 #: Name of the graph's input.
 INPUT_NAME = "input"
@@ -78,6 +79,17 @@ def _import_onnx():
     return onnx
 
 
+class _EnsembleProba(torch.nn.Module):
+    """An ensemble's weighted mean of its members' probabilities (one graph for all members)."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x):
+        return self.network.proba(x)
+
+
 class _WithSoftmax(torch.nn.Module):
     """The fitted network followed by a softmax over the classes."""
 
@@ -108,6 +120,12 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     as JSON).  The network runs in
     inference mode (BatchNorm uses its running statistics); preprocessing done
     outside the estimator (a pipeline's scaler) is not part of the graph.
+
+    An ensemble (``ensemble_size > 1``) is one graph that runs every member
+    and returns the weighted mean of their probabilities; its ``"logits"``
+    are the log of that mean (a softmax of them gives the mean back).  The
+    ``metadata_props`` then also hold ``members`` (their number) and
+    ``member_weights`` (JSON).
 
     Parameters
     ----------
@@ -173,8 +191,9 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
             stacklevel=2,
         )
     network = copy.deepcopy(estimator.net_.module_).to("cpu").eval()
+    n_members = len(network_members(network))
     if output == "proba":
-        network = _WithSoftmax(network).eval()
+        network = (_EnsembleProba if isinstance(network, EnsembleNetwork) else _WithSoftmax)(network).eval()
     layout = estimator.layout_
     n_side = layout.n_side
     example = torch.zeros((2, *layout.row_shape), dtype=torch.float32)
@@ -203,12 +222,17 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
         "precision": "float32",  # what the graph computes in, whatever predict_proba uses
         "model_precision": precision,
         "producer": f"sklearn-autonet {__version__}",
+        "members": str(n_members),
+        "member_weights": json.dumps([float(w) for w in estimator.ensemble_weights_]),
     }
     for key, value in metadata.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
+    described = "; ".join(
+        f"{w:.3g} x {spec.describe()}" for spec, w in zip(getattr(estimator.architecture_, "specs", [estimator.architecture_.spec]), estimator.ensemble_weights_)
+    )
     model.doc_string = (
-        f"AutoNet LCN classifier: {estimator.architecture_.spec.describe()}; "
+        f"AutoNet LCN classifier: {described}; "
         f"output {output_name} (batch, {len(estimator.classes_)})"
     )
     onnx.checker.check_model(model)

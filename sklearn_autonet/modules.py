@@ -155,3 +155,56 @@ def layer_parameter_counts(network):
     return [count_parameters(m) for m in network.layer_modules()]
 
 
+
+
+class EnsembleNetwork(nn.Module):
+    """A weighted ensemble of layer-wise convex networks: the log of their weighted mean probability.
+
+    Each member is an :class:`LCNNetwork` that obeys the layer-wise bound on
+    its own; the ensemble adds no trainable parameter.  ``forward`` returns
+    ``log(sum_m w_m softmax(member_m(X)))``, so that a softmax of the output
+    (what skorch's ``predict_proba`` and the ONNX export apply) is the
+    weighted mean of the members' probabilities.  :meth:`proba` returns that
+    mean directly.
+
+    Parameters
+    ----------
+    spec : NetworkSpec or None
+        Ignored (the skorch net that builds the module passes the first
+        member's spec under this name); the members are ``specs``.
+    specs : sequence of NetworkSpec
+        The members, in order.
+    weights : sequence of float
+        Their weights: positive, summing to 1.
+    """
+
+    def __init__(self, spec=None, *, specs, weights):  # noqa: ARG002 - see the docstring
+        super().__init__()
+        specs, weights = tuple(specs), tuple(float(w) for w in weights)
+        if not specs or len(specs) != len(weights):
+            raise ValueError(f"an ensemble needs one weight per member; got {len(specs)} member(s), {len(weights)} weight(s).")
+        if any(not w > 0 for w in weights) or abs(sum(weights) - 1) > 1e-6:
+            raise ValueError(f"ensemble weights must be positive and sum to 1; got {list(weights)}.")
+        self.specs, self.weights = specs, weights
+        self.spec = specs[0]
+        self.members = nn.ModuleList(LCNNetwork(s) for s in specs)
+        # not saved with the weights (the model file keeps them in its metadata); moves with .to()
+        self.register_buffer("member_weights", torch.tensor(weights, dtype=torch.float32), persistent=False)
+
+    def proba(self, X):
+        """The weighted mean of the members' class probabilities."""
+        w = self.member_weights.to(X.dtype) if X.is_floating_point() else self.member_weights
+        total = 0
+        for i, member in enumerate(self.members):
+            total = total + w[i] * torch.softmax(member(X), dim=1)
+        return total
+
+    def forward(self, X, sample_weight=None):  # noqa: ARG002 - same signature as LCNNetwork
+        return torch.log(self.proba(X))
+
+
+def network_members(module):
+    """``[(member, weight), ...]`` of an :class:`EnsembleNetwork`, or ``[(module, 1.0)]`` of one network."""
+    if isinstance(module, EnsembleNetwork):
+        return list(zip(module.members, module.weights))
+    return [(module, 1.0)]

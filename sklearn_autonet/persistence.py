@@ -12,9 +12,19 @@ The file is a zip archive with two entries:
   every tensor and the SHA-256 of the weights (the convexity report and the
   architecture table are recomputed from the spec on loading);
 * the network's ``state_dict`` (weights and BatchNorm statistics only: no
-  optimizer state, no training data): ``weights.safetensors`` in format 2
-  (the one written), ``weights.pt`` written by ``torch.save`` in format 1
+  optimizer state, no training data): ``weights.safetensors`` in formats 3
+  (the one written) and 2, ``weights.pt`` written by ``torch.save`` in format 1
   (still read, and written with ``save_model(..., format_version=1)``).
+
+Format 3 adds ``ensemble``: ``{"weights": [w_0, ...], "specs": [...]}``, each
+member's weight in the mean of probabilities and the specs of the members
+after the first (``spec`` is the first member's, as in formats 1 and 2).  A
+single network is ``{"weights": [1.0], "specs": []}`` and its tensors keep the
+names of formats 1 and 2; an ensemble's tensors are named
+``members.<i>.<name>``.  A single network
+can still be written in formats 1 and 2; an ensemble needs format 3.  The
+caps apply to the ensemble as a whole: at most :data:`MAX_MEMBERS` members
+and :data:`MAX_PARAMETERS` values in all.
 
 Format 2 stores the weights in the safetensors layout (an 8-byte little-endian
 header length, a JSON header giving every tensor's dtype, shape and byte range,
@@ -71,12 +81,15 @@ from ._version import __version__
 from .architecture import NetworkSpec
 from .checkpoint import atomic_write
 from .layout import INPUT_KINDS, InputLayout
+from .modules import EnsembleNetwork, network_members
 from .training import PRECISIONS, TrainingSettings, make_net
 
 #: Name written into every model file.
 FORMAT_NAME = "sklearn-autonet-model"
 #: Version of the file layout this module writes; it reads this one and older ones.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Largest number of networks in an ensemble a model file may declare (format 3).
+MAX_MEMBERS = 1024
 #: Largest number of values (parameters and BatchNorm statistics, all tensors
 #: together, hence also any one tensor) a model file may declare.
 MAX_PARAMETERS = 50_000_000
@@ -86,7 +99,7 @@ MAX_LAYERS = 256
 _METADATA = "metadata.json"
 _WEIGHTS = "weights.safetensors"
 _WEIGHTS_V1 = "weights.pt"
-_WEIGHTS_BY_VERSION = {1: _WEIGHTS_V1, 2: _WEIGHTS}
+_WEIGHTS_BY_VERSION = {1: _WEIGHTS_V1, 2: _WEIGHTS, 3: _WEIGHTS}
 #: Largest ``metadata.json`` accepted (JSON parsing takes several times its size in memory).
 _MAX_METADATA_BYTES = 16 * 2**20
 #: Entries larger than this must not inflate more than ``_MAX_COMPRESS_RATIO`` times.
@@ -160,10 +173,12 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
         Where to write the file (conventionally with the suffix ``.autonet``).
         An existing file is replaced (keeping its permission bits); its folder
         must exist.
-    format_version : {1, 2}, default=2
-        2 writes the weights in the safetensors layout; 1 writes the older
-        layout (``weights.pt`` by ``torch.save``) that earlier sklearn-autonet
-        versions read.
+    format_version : {1, 2, 3}, default=3
+        3 writes every member of an ensemble (``ensemble``) and the weights in
+        the safetensors layout; 2 is the same layout for a single network,
+        without ``ensemble``; 1 writes the older layout (``weights.pt`` by
+        ``torch.save``).  Earlier sklearn-autonet versions read 1 and 2; an
+        ensemble needs 3.
 
     Returns
     -------
@@ -211,6 +226,12 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
             f"format_version must be one of {sorted(_WEIGHTS_BY_VERSION)}, got {format_version!r}."
         )
     module = estimator.net_.module_
+    members = network_members(module)
+    if len(members) > 1 and format_version < 3:
+        raise ValueError(
+            f"this model is an ensemble of {len(members)} networks, which format_version={format_version} "
+            "cannot hold; use format_version=3 (the default)."
+        )
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
     if format_version >= 2:
         weights = _safetensors_bytes(state)
@@ -231,7 +252,7 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
         },
         "estimator": type(estimator).__name__,
         "params": _encode_params(estimator.get_params(deep=False)),
-        "spec": module.spec.to_dict(),
+        "spec": members[0][0].spec.to_dict(),
         "fitted": _fitted_metadata(estimator),
         "net": {
             "batch_size": int(estimator.net_.batch_size),
@@ -245,6 +266,9 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
         },
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
+    if format_version >= 3:
+        metadata["ensemble"] = {"weights": [float(w) for _, w in members],
+                                "specs": [m.spec.to_dict() for m, _ in members[1:]]}
     text = json.dumps(metadata, indent=1, allow_nan=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -316,13 +340,17 @@ def load_model(path, *, device="cpu"):
 
     path = os.fspath(path)
     # every check happens here, before the network is built or the weights allocated
-    metadata, spec, state, params = _read_model(path, AutoNetLCNClassifier)
+    metadata, members, state, params = _read_model(path, AutoNetLCNClassifier)
+    spec = members[0][0]
 
     estimator = AutoNetLCNClassifier(**params)
     net_meta = metadata["net"]
     precision = net_meta.get("precision", "float32")  # checked by _check_metadata
     settings = TrainingSettings(batch_size=net_meta["batch_size"], device=str(device), precision=precision)
     net = make_net(spec, settings)
+    if len(members) > 1:
+        net.set_params(module=EnsembleNetwork, module__specs=tuple(s for s, _ in members),
+                       module__weights=tuple(w for _, w in members))
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         net.initialize()
     _check_tensors(net.module_.state_dict(), state, path)
@@ -379,8 +407,8 @@ def read_metadata(path):
     >>> X = np.random.RandomState(0).randn(60, 3).astype(np.float32); y = (X[:, 0] > 0).astype(int)
     >>> clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=2, random_state=0).fit(X, y)
     >>> meta = read_metadata(save(clf, os.path.join(tempfile.mkdtemp(), "m.autonet")))
-    >>> meta["format_version"], meta["fitted"]["input_kind"]
-    (2, 'tabular')
+    >>> meta["format_version"], meta["fitted"]["input_kind"], meta["ensemble"]["weights"]
+    (3, 'tabular', [1.0])
     """
     path = os.fspath(path)
     with _open_regular_file(path) as handle, _open_archive(handle, path) as archive:
@@ -530,9 +558,11 @@ def _read_model(path, estimator_cls):
         _check_metadata(metadata, path)
         spec = _spec_from_metadata(metadata["spec"], path)
         _check_spec_sizes(spec, path)
-        expected, n_parameters = _expected_tensors(spec, path)
+        members = _members_from_metadata(metadata, spec, path)
+        expected, n_parameters = _expected_tensors(members, path)
         _check_declared_tensors(metadata["tensors"], expected, path)
-        _check_spec_chain(spec, path)
+        for i, (member, _) in enumerate(members):
+            _check_spec_chain(member, path, "spec" if i == 0 else f"ensemble.specs[{i - 1}]")
         _check_fitted(metadata["fitted"], spec, n_parameters, path)
         params = _decode_params(metadata["params"], estimator_cls, path)
         _check_params_fit(params, spec, path)
@@ -540,7 +570,7 @@ def _read_model(path, estimator_cls):
         low, high = _weights_size_range(version, expected)
         blob = _read_entry(archive, _WEIGHTS_BY_VERSION[version], high, path, minimum=low)
     state = _load_weights(blob, metadata, path)
-    return metadata, spec, state, params
+    return metadata, members, state, params
 
 
 def _short(value):
@@ -761,8 +791,19 @@ def _check_metadata(metadata, path):
         raise _bad(path, "net.precision", f"must be one of {list(PRECISIONS)}", net.get("precision"))
     if "saved_from_device" in net:
         _need_str(net["saved_from_device"], path, "net.saved_from_device", 100)
+    n_members = 1
+    if version >= 3:
+        ensemble = metadata.get("ensemble")
+        if not isinstance(ensemble, dict) or set(ensemble) != {"weights", "specs"}:
+            raise _bad(path, "ensemble", "must be an object with exactly 'weights' and 'specs'", ensemble)
+        weights, specs = ensemble["weights"], ensemble["specs"]
+        if not isinstance(weights, list) or not 1 <= len(weights) <= MAX_MEMBERS:
+            raise _bad(path, "ensemble.weights", f"must be a list of 1 to MAX_MEMBERS={MAX_MEMBERS} numbers", weights)
+        if not isinstance(specs, list) or len(specs) != len(weights) - 1:
+            raise _bad(path, "ensemble.specs", f"must list the {len(weights) - 1} member(s) after the first", specs)
+        n_members = len(weights)
     tensors = _need_dict(metadata["tensors"], path, "tensors")
-    if len(tensors) > 8 * (MAX_LAYERS + 1):
+    if len(tensors) > 8 * (MAX_LAYERS + 1) * n_members:
         raise _bad(path, "tensors", "declares more tensors than any network within MAX_LAYERS has", tensors)
     for name, entry in tensors.items():
         key = f"tensors[{name[:80]!r}]"
@@ -790,6 +831,45 @@ def _layout_from_metadata(fitted, spec, signal_shape, path):
         return InputLayout.from_dict(data)
     except ValueError as exc:
         raise ValueError(f"{path}: invalid input layout: {exc}") from exc
+
+
+def _members_from_metadata(metadata, spec, path):
+    """``[(spec, weight), ...]``: format 3's ``ensemble`` (each member checked), or ``[(spec, 1.0)]`` before it."""
+    if metadata["format_version"] < 3:
+        return [(spec, 1.0)]
+    ensemble = metadata["ensemble"]  # its structure and length checked by _check_metadata
+    specs = [spec]
+    for i, data in enumerate(ensemble["specs"], start=1):
+        key = f"ensemble.specs[{i - 1}]"
+        member = _spec_from_metadata(_need_dict(data, path, key), path)
+        _check_spec_sizes(member, path)
+        for field in ("input_kind", "input_shape", "n_side"):
+            if getattr(member, field) != getattr(spec, field):
+                raise _bad(path, f"{key}.{field}", f"must be the first member's {getattr(spec, field)!r}",
+                           getattr(member, field))
+        if member.head.width != spec.head.width:
+            raise _bad(path, key, f"must have {spec.head.width} outputs, as the first member", member.head.width)
+        specs.append(member)
+    weights = ensemble["weights"]
+    for i, weight in enumerate(weights):
+        if not isinstance(weight, Real) or isinstance(weight, bool) or not 0 < weight <= 1:
+            raise _bad(path, f"ensemble.weights[{i}]", "must be a number in (0, 1]", weight)
+    if abs(sum(weights) - 1) > 1e-6:
+        raise _bad(path, "ensemble.weights", "must sum to 1", weights)
+    total = sum(_declared_values(member) for member in specs)
+    if total > MAX_PARAMETERS:
+        raise ValueError(
+            f"{path}: the {len(specs)} networks in {_METADATA} declare {total:,} parameters and statistics "
+            f"in all, more than the cap MAX_PARAMETERS={MAX_PARAMETERS:,}; refusing to build them."
+        )
+    return [(member, float(w)) for member, w in zip(specs, weights)]
+
+
+def _declared_values(spec):
+    """Most values (weights, biases, BatchNorm statistics) a network of ``spec`` holds."""
+    return 2 * spec.n_side + 1 + sum(
+        layer.in_channels * layer.kernel_size * layer.width + 4 * layer.width + 1 for layer in spec.layers
+    )
 
 
 def _spec_from_metadata(data, path):
@@ -835,13 +915,16 @@ def _check_spec_sizes(spec, path):
         )
 
 
-def _expected_tensors(spec, path):
-    """``({name: (shape, dtype)}, n_parameters)`` of the network, built on the meta device (no memory)."""
+def _expected_tensors(members, path):
+    """``({name: (shape, dtype)}, n_parameters)`` of the network(s), built on the meta device (no memory)."""
     from .modules import LCNNetwork
 
     try:
         with torch.device("meta"):
-            module = LCNNetwork(spec)
+            if len(members) == 1:
+                module = LCNNetwork(members[0][0])
+            else:
+                module = EnsembleNetwork(specs=[s for s, _ in members], weights=[w for _, w in members])
     except (ValueError, TypeError, RuntimeError) as exc:  # e.g. an unknown activation
         raise ValueError(f"{path}: invalid architecture: {exc}") from exc
     expected = {
@@ -873,21 +956,21 @@ def _check_declared_tensors(declared, expected, path):
             )
 
 
-def _check_spec_chain(spec, path):
+def _check_spec_chain(spec, path, where="spec"):
     """Each layer reads what the previous one writes (else predict would fail inside torch)."""
     channels = spec.input_shape[0]
     length = spec.input_shape[1] if spec.input_kind == "signal" else 1
     for i, layer in enumerate(spec.hidden):
         if layer.in_channels != channels:
-            raise _bad(path, f"spec.layers[{i}].in_channels", f"must be {channels} (what the layer before writes)", layer.in_channels)
+            raise _bad(path, f"{where}.layers[{i}].in_channels", f"must be {channels} (what the layer before writes)", layer.in_channels)
         if layer.kind == "conv":
             if layer.in_length != length or length < 2:
-                raise _bad(path, f"spec.layers[{i}].in_length",
+                raise _bad(path, f"{where}.layers[{i}].in_length",
                            f"must be {length} (what the layer before writes), and at least 2", layer.in_length)
             length = layer.out_length
         channels = layer.width
     if spec.head.in_channels != channels + spec.n_side:
-        raise _bad(path, f"spec.layers[{len(spec.layers) - 1}].in_channels",
+        raise _bad(path, f"{where}.layers[{len(spec.layers) - 1}].in_channels",
                    f"must be {channels + spec.n_side} (the features the head reads)", spec.head.in_channels)
 
 

@@ -49,9 +49,16 @@ from .bound import convexity_report, layer_parameter_count, min_samples_for, net
 from .checkpoint import CheckpointStore, search_fingerprint
 from .growth import BoundSettings, DeepenWidest, Trained
 from .hyperparameters import network_spec
+from .ensemble import greedy_selection
 from .progress import SearchProgress
-from .tasks import TaskResult, parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
+from .tasks import (
+    TaskResult, parallel_pool, rebuild_ensemble, rebuild_net, task_devices, threads_per_task, train_task,
+)
 from .training import TrainingSettings
+
+
+#: Most candidates (the best finished ones by hold-out score) that k-fold scoring re-trains.
+CV_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class SearchResult:
     history: dict
     stop_reason: str
     best_index: int
+    members: list = field(default_factory=list)
+    pool: list = field(default_factory=list)
 
 
 def candidate_seeds(random_state, n):
@@ -232,7 +241,8 @@ def stop_worker_processes():
         executor.shutdown(wait=False, kill_workers=True)
 
 
-def run_search(props, train, valid, config, *, policy=None, random_state=0, progress=False, checkpoint_dir=None):
+def run_search(props, train, valid, config, *, policy=None, random_state=0, progress=False, checkpoint_dir=None,
+               ensemble_size=1):
     """Run the AutoNet loop.
 
     Parameters
@@ -308,7 +318,8 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
                 elif best is not None:
                     since_best += 1
                 parent = round_best  # every candidate of the round failed: the next round starts cold
-                kept = {i: v for i, v in kept.items() if i in (best, parent)}
+                pool = _ensemble_pool(rows, ensemble_size)
+                kept = {i: v for i, v in kept.items() if i in (best, parent) or i in pool}
                 deadline_hit = any(row["info"]["deadline_reached"] for row in rows[first:])
         except KeyboardInterrupt:
             # candidates of an unfinished round count too, as far as they finished
@@ -342,11 +353,77 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     if epochs:
         net.history_ = History(epochs)
     info = chosen["info"]
+    members = _select_ensemble(rows, kept, best, net, valid, config, ensemble_size, props.n_fit)
+    if len(members) > 1:
+        net = rebuild_ensemble(
+            [rows[i]["spec"] for i, _ in members], [kept[i][0] for i, _ in members], [w for _, w in members],
+            chosen["seed"], props.n_fit, config.training,
+        )
+        if epochs:
+            net.history_ = History(epochs)
+    weights = dict(members)
     for i, row in enumerate(rows):
         row["selected"] = i == best
+        row["ensemble_weight"] = float(weights.get(i, 0.0))
         row.pop("info")
     history = {key: [row[key] for row in rows] for key in rows[0]}
-    return SearchResult(net, chosen["spec"], info, history, stop_reason, best)
+    member_rows = [
+        {"index": i, "weight": w, "spec": rows[i]["spec"], "seed": rows[i]["seed"],
+         "best_epoch": rows[i]["best_epoch"]}
+        for i, w in members
+    ]
+    # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
+    pool = [best] + [i for i in _ensemble_pool(rows, CV_CANDIDATES // 2) if i != best][: CV_CANDIDATES - 1]
+    pool_rows = [{"index": i, "spec": rows[i]["spec"], "seed": rows[i]["seed"],
+                  "best_epoch": rows[i]["best_epoch"]} for i in pool]
+    return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows, pool_rows)
+
+
+def _ensemble_pool(rows, ensemble_size):
+    """The candidates that may enter an ensemble of ``ensemble_size`` picks, best first.
+
+    The best ``2 * ensemble_size`` finished candidates by validation score
+    (ties: the earlier); only their weights are kept until the end of the
+    search.  With ``ensemble_size=1`` only the best.
+    """
+    finished = [row for row in rows if row["status"] == "ok" and math.isfinite(row["validation_score"])]
+    finished.sort(key=lambda row: (-row["validation_score"], row["candidate"]))
+    n = 1 if ensemble_size <= 1 else 2 * int(ensemble_size)
+    return [row["candidate"] for row in finished[:n]]
+
+
+def _select_ensemble(rows, kept, best, best_net, valid, config, ensemble_size, n_fit):
+    """``[(candidate, weight), ...]`` of the ensemble, best candidate first.
+
+    Greedy ensemble selection with replacement (:func:`~sklearn_autonet.ensemble.greedy_selection`)
+    on the validation probabilities of the kept candidates (the pool of
+    :func:`_ensemble_pool`, starting from ``best``), scored by the search's
+    ``scoring`` with the validation sample weights.  ``ensemble_size=1``, a
+    pool of one, or a scorer that cannot score probabilities: ``best`` alone.
+    """
+    pool = [best] + [i for i in _ensemble_pool(rows, ensemble_size) if i != best and i in kept]
+    if ensemble_size <= 1 or len(pool) < 2:
+        return [(best, 1.0)]
+    X_valid, y_valid, w_valid = valid
+    probas = []
+    for index in pool:
+        net = best_net if index == best else rebuild_net(
+            rows[index]["spec"], kept[index][0], rows[index]["seed"], n_fit, config.training
+        )
+        probas.append(net.predict_proba(X_valid))
+    try:
+        weights, _ = greedy_selection(probas, y_valid, w_valid, config.scoring, ensemble_size)
+    except Exception as exc:  # noqa: BLE001 - a user's scorer that cannot score plain probabilities
+        warnings.warn(
+            f"ensemble selection could not score the candidates' probabilities ({type(exc).__name__}: {exc}); "
+            "keeping the best single network.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return [(best, 1.0)]
+    members = [(index, float(w)) for index, w in zip(pool, weights) if w > 0]
+    members.sort(key=lambda m: (m[0] != best, -m[1], m[0]))
+    return members
 
 
 def _check_bound(spec, props, config, policy):

@@ -23,6 +23,7 @@ import torch
 from sklearn.metrics import get_scorer
 
 from .allocator import keep_freed_memory
+from .modules import EnsembleNetwork
 from .training import make_net, resolve_device, train_candidate
 
 #: The batch size is not halved below this (BatchNorm needs two samples per batch).
@@ -37,6 +38,7 @@ __all__ = [
     "MIN_BATCH_SIZE",
     "TaskResult",
     "parallel_pool",
+    "rebuild_ensemble",
     "rebuild_net",
     "resolve_device",
     "task_devices",
@@ -281,6 +283,32 @@ def rebuild_net(spec, state, seed, n_fit, settings):
     with torch.random.fork_rng(devices=[]):  # building the module draws initial weights; keep the caller's stream
         net.initialize()
     net.module_.load_state_dict(state)
+    return net
+
+
+
+def rebuild_ensemble(specs, states, weights, seed, n_fit, settings):
+    """A fitted-looking skorch net whose module is an :class:`~sklearn_autonet.modules.EnsembleNetwork`.
+
+    Parameters
+    ----------
+    specs : sequence of NetworkSpec
+        The members.
+    states : sequence of dict of tensors
+        Each member's weights (a ``state_dict``).
+    weights : sequence of float
+        Each member's weight (positive, summing to 1).
+    seed, n_fit, settings
+        As for :func:`rebuild_net`.
+    """
+    total = float(sum(weights))
+    weights = tuple(float(w) / total for w in weights)
+    net = make_net(specs[0], settings, seed=seed, n_train=n_fit)
+    net.set_params(module=EnsembleNetwork, module__specs=tuple(specs), module__weights=weights)
+    with torch.random.fork_rng(devices=[]):
+        net.initialize()
+    for member, state in zip(net.module_.members, states):
+        member.load_state_dict(state)
     return net
 
 

@@ -57,9 +57,9 @@ def side():
     return AutoNetLCNClassifier(signal_shape=(2, 32), **SMALL).fit(X2, y), X2
 
 
-@pytest.fixture(params=[FORMAT_VERSION, 1], ids=["format2", "format1"])
+@pytest.fixture(params=[FORMAT_VERSION, 2, 1], ids=["format3", "format2", "format1"])
 def saved(tabular, tmp_path, request):
-    """The tabular model's file, in the current format and in format 1 (weights.pt), which still loads."""
+    """The tabular model's file, in the current format and in formats 2 and 1 (weights.pt), which still load."""
     return save_model(tabular[0], tmp_path / "model.autonet", format_version=request.param)
 
 
@@ -223,7 +223,8 @@ def test_file_is_small_and_holds_weights_only(tabular, signal, tmp_path):
 
 def test_read_metadata(saved, tabular):
     meta = read_metadata(saved)
-    assert meta["format_version"] == (FORMAT_VERSION if weights_name(saved) == "weights.safetensors" else 1)
+    assert meta["format_version"] in ((FORMAT_VERSION, 2) if weights_name(saved) == "weights.safetensors" else (1,))
+    assert ("ensemble" in meta) == (meta["format_version"] >= 3)
     assert meta["versions"]["torch"] == torch.__version__
     assert meta["fitted"]["classes"] == {"dtype": tabular[0].classes_.dtype.str, "values": ["high", "low"]}
     assert meta["fitted"]["layout"] == {"kind": "tabular", "shape": [tabular[0].n_features_in_], "n_side": 0,
@@ -654,8 +655,8 @@ def test_safetensors_package_reads_the_weights(saved):
 
 # ---------------------------------------------------------------- saving
 def test_save_format_version_argument(tabular, tmp_path):
-    with pytest.raises(ValueError, match=r"format_version must be one of \[1, 2\], got 3"):
-        save_model(tabular[0], tmp_path / "m.autonet", format_version=3)
+    with pytest.raises(ValueError, match=r"format_version must be one of \[1, 2, 3\], got 4"):
+        save_model(tabular[0], tmp_path / "m.autonet", format_version=4)
 
 
 @pytest.mark.parametrize("failure", ["writestr", "fsync"])

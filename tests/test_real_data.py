@@ -40,5 +40,8 @@ def test_sklearn_tabular(load, threshold):
     assert pipe.score(X_test, y_test) >= threshold
     assert clf.input_kind_ == "tabular"
     assert clf.convexity_report_.holds
-    assert clf.n_parameters_ == sum(clf.search_history_["n_parameters"][i] for i in [clf.best_index_])
+    history = clf.search_history_
+    members = [i for i, w in enumerate(history["ensemble_weight"]) if w > 0]  # the ensemble (default ensemble_size)
+    assert clf.best_index_ in members
+    assert clf.n_parameters_ == sum(history["n_parameters"][i] for i in members)
     assert np.all(np.array(clf.search_history_["n_fit"]) == clf.n_fit_)

@@ -1,0 +1,145 @@
+"""Selection and the final model: ensemble_size and refit, three seeds, three ECG tasks.
+
+For each data set and ``random_state`` 0, 1, 2 one default search runs once
+(into a fresh checkpoint folder); the variants then reuse its candidates from
+the checkpoints, since the search itself does not depend on ``ensemble_size``
+or ``refit`` (neither is part of the search's fingerprint).  Each variant is
+scored on the test split.
+
+* ECG200 and ECGFiveDays: the official UCR splits (``shared/data``).
+* MIT-BIH: the embedded subsample (``sklearn_autonet.datasets.load_mitbih_beats``,
+  2400 DS1 beats to train, 2388 DS2 beats to test, N/S/V/F, RR features,
+  ``groups`` = record), not the whole DS1 -> DS2, which is too slow for this
+  machine.
+
+Columns: test balanced accuracy and accuracy (mean +- sd over the seeds),
+networks in the final model (members; with k-fold, fold models), its parameters, ``search_seconds`` (the search, shared by the
+variants) and ``extra_seconds`` (what the variant adds: ensemble selection,
+refit; measured as the fit from the checkpoints).
+
+k-fold variants (``cv=5``, ``cv_max_samples`` above the data size) re-train the
+search's best candidates on 5 folds of all the training data; on MIT-BIH only
+the default ``ensemble_size`` is run with k-fold (each costs 5 trainings of
+every kept candidate on 1900 beats).
+
+    python benchmarks/selection.py [--datasets ECG200 ECGFiveDays MIT-BIH] [--seeds 0 1 2]
+                                   [--scoring holdout kfold] [--out selection]
+
+Writes ``benchmarks/results/selection.json`` and ``selection.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import RESULTS, ucr  # noqa: E402
+
+from sklearn_autonet import AutoNetLCNClassifier  # noqa: E402
+from sklearn_autonet.datasets import load_mitbih_beats  # noqa: E402
+
+#: (scoring, ensemble_size, refit); "kfold": 5-fold scoring of the search's best candidates (cv=5,
+#: cv_max_samples above the data size), "holdout": the search's 20 % hold-out (cv_max_samples=0)
+VARIANTS = [
+    ("holdout", 1, False), ("holdout", 3, False), ("holdout", 5, False), ("holdout", 10, False),
+    ("holdout", 1, True), ("holdout", 10, True),
+    ("kfold", 1, False), ("kfold", 10, False), ("kfold", 10, True),
+]
+#: k-fold retrains every kept candidate 5 times: on the 2400 MIT-BIH beats only the default ensemble
+SLOW = {"MIT-BIH": [("kfold", 10, False)]}
+
+
+def task(name):
+    """``(X_train, y_train, X_test, y_test, fit_kwargs, estimator_kwargs)``."""
+    if name == "MIT-BIH":
+        train, test = load_mitbih_beats("train"), load_mitbih_beats("test")
+        return (train.data, train.target, test.data, test.target, {"groups": train.groups},
+                {"signal_shape": train.signal_shape, "sampling_rate": train.sampling_rate})
+    X_train, y_train, X_test, y_test = ucr(name)
+    return X_train, y_train, X_test, y_test, {}, {}
+
+
+def run(datasets, seeds, variants):
+    rows = []
+    for name in datasets:
+        X_train, y_train, X_test, y_test, fit_kwargs, params = task(name)
+        variants_here = [v for v in variants if v[0] == "holdout" or name not in SLOW or v in SLOW[name]]
+        per_variant = {v: [] for v in variants_here}
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as folder:
+                base = dict(params, random_state=seed, checkpoint_dir=folder, device="cpu")
+                started = time.monotonic()
+                AutoNetLCNClassifier(**base).fit(X_train, y_train, **fit_kwargs)
+                search_seconds = time.monotonic() - started
+                for scoring, size, refit in variants_here:
+                    started = time.monotonic()
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        clf = AutoNetLCNClassifier(
+                            **base, ensemble_size=size, refit=refit, cv=5,
+                            cv_max_samples=10**9 if scoring == "kfold" else 0,
+                        ).fit(X_train, y_train, **fit_kwargs)
+                    extra = time.monotonic() - started
+                    pred = clf.predict(X_test)
+                    per_variant[(scoring, size, refit)].append({
+                        "seed": seed,
+                        "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
+                        "accuracy": float(accuracy_score(y_test, pred)),
+                        "n_parameters": int(clf.n_parameters_),
+                        "members": int(len(clf.ensemble_weights_)),
+                        "search_seconds": search_seconds,
+                        "extra_seconds": extra,
+                        "candidates": len(clf.search_history_["candidate"]),
+                        "ok_candidates": int(sum(s == "ok" for s in clf.search_history_["status"])),
+                    })
+                    print(name, seed, scoring, size, refit, per_variant[(scoring, size, refit)][-1], flush=True)
+        for (scoring, size, refit), runs in per_variant.items():
+            summary = {"dataset": name, "scoring": scoring, "ensemble_size": size, "refit": refit, "runs": runs}
+            for key in ("balanced_accuracy", "accuracy", "n_parameters", "members", "search_seconds",
+                        "extra_seconds"):
+                values = np.array([r[key] for r in runs], dtype=float)
+                summary[f"{key}_mean"] = float(values.mean())
+                summary[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            rows.append(summary)
+    return rows
+
+
+def markdown(rows):
+    lines = ["| data | scoring | ensemble_size | refit | balanced acc. | accuracy | networks | parameters | "
+             "search s | extra s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r.get('scoring', 'holdout')} | {r['ensemble_size']} | {'on' if r['refit'] else 'off'} | "
+            f"{r['balanced_accuracy_mean']:.3f} ± {r['balanced_accuracy_sd']:.3f} | "
+            f"{r['accuracy_mean']:.3f} ± {r['accuracy_sd']:.3f} | {r['members_mean']:.1f} | "
+            f"{r['n_parameters_mean']:.0f} | {r['search_seconds_mean']:.1f} | {r['extra_seconds_mean']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["ECG200", "ECGFiveDays", "MIT-BIH"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--out", default="selection")
+    parser.add_argument("--scoring", nargs="+", default=["holdout", "kfold"], choices=["holdout", "kfold"])
+    args = parser.parse_args(argv)
+    rows = run(args.datasets, args.seeds, [v for v in VARIANTS if v[0] in args.scoring])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"command": ("python benchmarks/selection.py " + " ".join(argv or sys.argv[1:])).strip(), "results": rows}
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(payload, indent=1))
+    (RESULTS / f"{args.out}.md").write_text(f"# selection\n\nReproduce: `{payload['command']}`\n\n{markdown(rows)}\n")
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
