@@ -24,7 +24,8 @@ import math
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import get_scorer
+
+from .tasks import validation_score
 
 __all__ = ["greedy_selection", "proba_score"]
 
@@ -58,15 +59,8 @@ def proba_score(scoring, proba, y, sample_weight=None):
     >>> proba_score("accuracy", np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
     0.5
     """
-    scorer = get_scorer(scoring)
     stand_in = _FixedProba(np.asarray(proba, dtype=np.float64))
-    X = np.zeros((len(y), 1))
-    if sample_weight is not None and not np.all(sample_weight == sample_weight[0]):
-        try:
-            return float(scorer(stand_in, X, y, sample_weight=sample_weight))
-        except TypeError:
-            pass
-    return float(scorer(stand_in, X, y))
+    return validation_score(scoring, stand_in, np.zeros((len(y), 1)), y, sample_weight)
 
 
 def _log_loss(proba, y, sample_weight):
