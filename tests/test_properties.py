@@ -69,3 +69,25 @@ def test_fit_predict_round_trip(problem):
     assert clf.search_history_["status"] == ["ok"]
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e6, 1e20, 1e38, 1e39, 1e300]),
+    at_predict=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_any_value_range_gives_finite_probabilities_or_a_clear_error(scale, at_predict, seed):
+    """Over value ranges float32 holds and does not: finite probabilities, or a ValueError that says why."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(40, 4)
+    y = (X[:, 0] > 0).astype(int)
+    Xf = X * (1.0 if at_predict else scale)
+    try:
+        clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=2, random_state=0).fit(Xf, y)
+        proba = clf.predict_proba(X * scale if at_predict else Xf)
+    except ValueError as exc:
+        message = str(exc)
+        assert "float32" in message or "candidate failed" in message, message
+        return
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0)
