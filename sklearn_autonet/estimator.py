@@ -148,15 +148,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Retrain the selected architecture (every member of the ensemble, each
         from its own candidate's seed) on all the data (train + validation)
         for the number of epochs its candidate needed (its best epoch).  Off by
-        default because it measured worse on small data: in
-        ``benchmarks/selection.py`` (10 seeds) refit changed the test balanced
-        accuracy of a single network by -0.019 on ECG200 and -0.040 on
-        ECGFiveDays, and by +0.011 on the embedded MIT-BIH subset (3 seeds);
-        without a validation split to stop it, a network retrained on 100 or
-        23 series for a fixed number of epochs lands on a worse point than the
-        early-stopped candidate.  The other way to use all the data, bagging
-        the models of a k-fold search, is not implemented yet
-        (``docs/method.md``).
+        default because it measured worse on small data in
+        ``benchmarks/selection.py`` and gained little on MIT-BIH: without a
+        validation split to stop it, a network retrained on 100 or 23 series
+        for a fixed number of epochs lands on a worse point than the
+        early-stopped candidate.  The other way to use all the data, the
+        bagged fold models of k-fold scoring (``cv_max_samples``), is off by
+        default too.  Figures in ``docs/method.md`` (ensembles of LCNs).
     schedule : {"end_to_end", "layerwise"}, default="end_to_end"
         How each candidate is trained.  "end_to_end": back-propagation over
         all layers.  "layerwise": block coordinate descent, one layer trainable
@@ -218,11 +216,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         a layer-wise convex network within the bound.  Only the weights of the
         best ``2 * ensemble_size`` candidates are kept during the search.
         1 is the single best network.  10 is the default because in
-        ``benchmarks/selection.py`` (10 seeds, same searches) it raised test
-        balanced accuracy over 1 by +0.023 on ECG200 (7 seeds better, 1 worse)
-        and +0.013 on ECGFiveDays, and left the embedded MIT-BIH subset
-        unchanged (-0.002, 3 seeds), with 2.3 and 1.6 members on average
-        (a default search finishes few candidates: halving prunes the rest).
+        ``benchmarks/selection.py`` it raised the test score over 1 on the two
+        UCR sets and left the embedded MIT-BIH subset unchanged; the ensembles
+        stay small (a default search finishes few candidates: halving prunes
+        the rest).  Figures in ``docs/method.md`` (ensembles of LCNs).
     cv : int, default=5
         Folds of the k-fold scoring used when the training data hold at most
         ``cv_max_samples`` samples (stratified; by group when ``groups`` is
@@ -242,10 +239,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         k-fold scoring (``cv``) when the training data hold at most this many
         samples, the single hold-out of the search otherwise; 0 never uses it.
         Off by default: in ``benchmarks/selection.py`` 5-fold scoring with the
-        bagged fold models cost 2 to 5 times the search and did not beat the
-        hold-out ensemble (ECG200 -0.036, 3 seeds; ECGFiveDays +0.006, 10
-        seeds, within noise; embedded MIT-BIH subset -0.055, 3 seeds); see
-        ``docs/method.md``.
+        bagged fold models cost several times the search and did not beat the
+        hold-out ensemble (figures in ``docs/method.md``, ensembles of LCNs).
     n_jobs : int or None, default=1
         Workers for the candidates of a round, through ``joblib.Parallel``
         under the active joblib backend (loky by default; Dask or Ray with
@@ -557,13 +552,14 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         )
         net, n_fit, best_index = result.net, props.n_fit, result.best_index
         result.history["cv_score"] = [math.nan] * len(result.history["candidate"])
+        everything = (X, y_enc, weights / weights.mean())  # all the training data, weights of mean 1
         crossed = None
         if use_cv and result.stop_reason not in ("interrupted", "max_time"):
-            crossed = self._cross_validate(result, X, y_enc, weights, groups, settings, config, seed, start)
+            crossed = self._cross_validate(result, everything, groups, settings, config, seed, start)
         if crossed is not None:
             net, n_fit, best_index = crossed
         elif self.refit and result.stop_reason != "interrupted":
-            net = self._refit(result, (X, y_enc, weights / weights.mean()), settings, seed)
+            net = self._refit(result, everything, settings, seed)
             n_fit = len(y_enc)
 
         set_fitted_state(
@@ -583,7 +579,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             print(self.architecture_)
         return self
 
-    def _cross_validate(self, result, X, y_enc, weights, groups, settings, config, seed, start):
+    def _cross_validate(self, result, everything, groups, settings, config, seed, start):
         """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index)`` or None.
 
         Updates ``result.history`` (``cv_score``, ``ensemble_weight``,
@@ -597,7 +593,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         with UserInterrupt() as interrupt:
             try:
                 crossed = cross_validate_pool(
-                    pool, X, y_enc, weights / weights.mean(), groups, k=self.cv, seed=seed, settings=settings,
+                    pool, *everything, groups, k=self.cv, seed=seed, settings=settings,
                     scoring=self.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
                     n_jobs=self.n_jobs, device_request=str(self.device), time_left=time_left,
                 )
@@ -624,7 +620,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
         if self.refit:
             result.members = [dict(pool[p], weight=w) for p, w in members]
-            return self._refit(result, (X, y_enc, weights / weights.mean()), settings, seed), len(y_enc), best_index
+            return self._refit(result, everything, settings, seed), len(everything[1]), best_index
         specs, states, member_weights = [], [], []
         for p, w in members:
             for j in range(k):

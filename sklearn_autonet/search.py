@@ -284,7 +284,8 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     if checkpoint_dir is not None:
         fingerprint = search_fingerprint(props, train, valid, config, random_state, policy)
         store = CheckpointStore(checkpoint_dir, fingerprint)
-    rows, kept = [], {}  # kept: candidate index -> (state, epoch history), for the best and the warm-growth parent
+    # kept: candidate index -> (state, epoch history), for the best, the warm-growth parent and the ensemble pool
+    rows, kept = [], {}
     best, parent, since_best, deadline_hit, stop_reason = None, None, 0, False, None
     width = int(config.seeds_per_round)
     total = min(max(policy.expected_candidates(props, config.bound), 1) * width, config.max_candidates)
@@ -367,16 +368,16 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
         row["ensemble_weight"] = float(weights.get(i, 0.0))
         row.pop("info")
     history = {key: [row[key] for row in rows] for key in rows[0]}
-    member_rows = [
-        {"index": i, "weight": w, "spec": rows[i]["spec"], "seed": rows[i]["seed"],
-         "best_epoch": rows[i]["best_epoch"]}
-        for i, w in members
-    ]
+    member_rows = [dict(_recipe(rows[i]), weight=w) for i, w in members]
     # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
     pool = [best] + [i for i in _ensemble_pool(rows, CV_CANDIDATES // 2) if i != best][: CV_CANDIDATES - 1]
-    pool_rows = [{"index": i, "spec": rows[i]["spec"], "seed": rows[i]["seed"],
-                  "best_epoch": rows[i]["best_epoch"]} for i in pool]
-    return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows, pool_rows)
+    return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows,
+                        [_recipe(rows[i]) for i in pool])
+
+
+def _recipe(row):
+    """What retraining a candidate needs: its index, spec, seed and best epoch."""
+    return {"index": row["candidate"], "spec": row["spec"], "seed": row["seed"], "best_epoch": row["best_epoch"]}
 
 
 def _ensemble_pool(rows, ensemble_size):
@@ -545,9 +546,10 @@ class _RoundRunner:
                     result.info.update(rung_epochs=result.info["epochs"], rung_score=result.score, promoted=False)
                 self._add(round_number, index, proposal, seeds, saved.get(index), first_results.get(index), rows, kept)
             raise
-        # candidates the time budget left out are not part of the round
-        indices = [i for i in indices if i in saved or i in first_results]
-        proposals = [p for i, p in zip(range(first, first + len(proposals)), proposals) if i in indices]
+        # the round is the candidates up to the first one the time budget left out (indices stay contiguous)
+        done = [i in saved or i in first_results for i in indices]
+        indices = indices[: done.index(False)] if not all(done) else indices
+        proposals = proposals[: len(indices)]
         scores = {}
         for index in indices:
             if index in saved:
@@ -557,20 +559,15 @@ class _RoundRunner:
                 scores[index] = math.nan if result.error else result.score
         ranked = sorted((i for i in indices if math.isfinite(scores[i])), key=lambda i: (-scores[i], i))
         promoted = set(ranked[: max(1, math.ceil(len(indices) * config.keep_fraction))])
-        go_on = [
-            i for i in todo
-            if i in promoted and not first_results[i].error
-            and first_results[i].info["epochs"] >= rung.max_epochs and not first_results[i].info["deadline_reached"]
-        ]
+        go_on = [i for i in indices if i in promoted and i in todo and _rung_budget_ended(first_results[i], rung)]
         rest = config.training.replace(max_epochs=max(1, config.training.max_epochs - rung.max_epochs))
         second = dict(self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on}, True, "promoted"))
         for index, proposal in zip(indices, proposals):
             result = None
             if index not in saved:
                 result = _continued(first_results[index], second.get(index))
-                rung_info = first_results[index].info
-                cut = rung_info["epochs"] >= rung.max_epochs and not rung_info["deadline_reached"]
-                result.info.update(rung_epochs=rung_info["epochs"], rung_score=scores[index],
+                cut = _rung_budget_ended(first_results[index], rung)
+                result.info.update(rung_epochs=first_results[index].info["epochs"], rung_score=scores[index],
                                    promoted=index in promoted, pruned=index not in promoted and cut)
             self._add(round_number, index, proposal, seeds, saved.get(index), result, rows, kept)
 
@@ -608,6 +605,12 @@ class _RoundRunner:
 def rung_epochs(config):
     """Epochs of the short first run of successive halving: ``rung_fraction`` of ``max_epochs``, at least 1."""
     return max(1, int(math.ceil(config.training.max_epochs * config.rung_fraction)))
+
+
+def _rung_budget_ended(result, rung):
+    """Whether the rung's epoch budget (not early stopping, the deadline or a failure) ended a candidate."""
+    info = result.info
+    return not result.error and info["epochs"] >= rung.max_epochs and not info["deadline_reached"]
 
 
 def _continued(first, second):
