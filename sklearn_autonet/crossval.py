@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from .bound import network_holds
 from .ensemble import greedy_selection, proba_score
-from .tasks import parallel_pool, rebuild_net, threads_per_task, train_task
+from .tasks import parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
 
 __all__ = ["check_folds", "cross_validate_pool", "kfold_splits"]
 
@@ -117,11 +117,11 @@ def cross_validate_pool(pool, X, y, weights, groups, *, k, seed, settings, scori
     jobs = [(p, j) for p in usable for j in range(len(folds))]
     n_workers = max(1, joblib.effective_n_jobs(n_jobs))
     threads = None if n_workers == 1 else threads_per_task(n_workers)
-    device = "auto" if device_request == "auto" else settings.device
+    devices = task_devices(device_request, settings.device, len(jobs), n_workers)
     deadline = None if time_left is None else time.monotonic() + time_left
 
     def tasks():
-        for p, j in jobs:
+        for (p, j), device in zip(jobs, devices):
             train, valid = folds[j]
             w_train = weights[train] / weights[train].mean()
             w_valid = weights[valid] / weights[train].mean()
@@ -136,9 +136,9 @@ def cross_validate_pool(pool, X, y, weights, groups, *, k, seed, settings, scori
     states = {}
     with parallel_pool(n_jobs) as parallel:
         for (p, j), result in zip(jobs, parallel(tasks())):
-            if result.error or result.info.get("deadline_reached"):
-                if result.info.get("deadline_reached"):
-                    return None
+            if result.info.get("deadline_reached"):
+                return None
+            if result.error:
                 usable = [q for q in usable if q != p]
                 continue
             train, valid = folds[j]

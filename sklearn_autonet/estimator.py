@@ -33,7 +33,7 @@ from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
 from .search import SearchConfig, UserInterrupt, run_search
 from .tasks import rebuild_ensemble
-from .training import PRECISIONS, TrainingSettings, train_candidate
+from .training import PRECISIONS, TrainingSettings, resolve_device, train_candidate
 from .validation_split import validation_split
 
 
@@ -755,7 +755,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     def _device(self):
         device = str(self.device)
         if device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
+            return resolve_device(device)
         try:
             parsed = torch.device(device)
         except RuntimeError as exc:

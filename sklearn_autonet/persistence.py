@@ -353,7 +353,7 @@ def load_model(path, *, device="cpu"):
                        module__weights=tuple(w for _, w in members))
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         net.initialize()
-    _check_tensors(net.module_.state_dict(), state, path)
+    _check_tensor_layout(_tensor_layout(state), _tensor_layout(net.module_.state_dict()), path)
     net.module_.load_state_dict(state, strict=True)
     net.module_.eval()
 
@@ -560,7 +560,8 @@ def _read_model(path, estimator_cls):
         _check_spec_sizes(spec, path)
         members = _members_from_metadata(metadata, spec, path)
         expected, n_parameters = _expected_tensors(members, path)
-        _check_declared_tensors(metadata["tensors"], expected, path)
+        declared = {key: (tuple(entry["shape"]), entry["dtype"]) for key, entry in metadata["tensors"].items()}
+        _check_tensor_layout(declared, expected, path, f" in {_METADATA}")
         for i, (member, _) in enumerate(members):
             _check_spec_chain(member, path, "spec" if i == 0 else f"ensemble.specs[{i - 1}]")
         _check_fitted(metadata["fitted"], spec, n_parameters, path)
@@ -927,32 +928,36 @@ def _expected_tensors(members, path):
                 module = EnsembleNetwork(specs=[s for s, _ in members], weights=[w for _, w in members])
     except (ValueError, TypeError, RuntimeError) as exc:  # e.g. an unknown activation
         raise ValueError(f"{path}: invalid architecture: {exc}") from exc
-    expected = {
-        key: (tuple(value.shape), str(value.dtype).removeprefix("torch."))
-        for key, value in module.state_dict().items()
-    }
-    return expected, sum(p.numel() for p in module.parameters())
+    return _tensor_layout(module.state_dict()), sum(p.numel() for p in module.parameters())
 
 
-def _check_declared_tensors(declared, expected, path):
-    missing = sorted(set(expected) - set(declared))
-    unexpected = sorted(set(declared) - set(expected))
+def _tensor_layout(state):
+    """``{name: (shape, dtype name)}`` of a state dict, as :func:`_expected_tensors` gives it."""
+    return {key: (tuple(value.shape), str(value.dtype).removeprefix("torch.")) for key, value in state.items()}
+
+
+def _check_tensor_layout(found, expected, path, where=""):
+    """The tensors ``found`` (names to ``(shape, dtype)``) are exactly those the architecture needs.
+
+    Used twice: on the sizes ``metadata.json`` declares (``where`` names it),
+    before anything is read, and on the weights once read.
+    """
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
     if missing or unexpected:
         raise ValueError(
             f"{path}: the weights do not fit the architecture: missing tensor(s) {missing}, "
             f"unexpected tensor(s) {[name[:80] for name in unexpected[:20]]}."
         )
     for key, (shape, dtype) in expected.items():
-        entry = declared[key]
-        if tuple(entry["shape"]) != shape:
+        found_shape, found_dtype = found[key]
+        if found_shape != shape:
             raise ValueError(
-                f"{path}: tensor {key!r} has shape {tuple(entry['shape'])} in {_METADATA}, but "
-                f"the architecture needs {shape}."
+                f"{path}: tensor {key!r} has shape {found_shape}{where}, but the architecture needs {shape}."
             )
-        if entry["dtype"] != dtype:
+        if found_dtype != dtype:
             raise ValueError(
-                f"{path}: tensor {key!r} has dtype {entry['dtype']} in {_METADATA}, but the "
-                f"architecture needs {dtype}."
+                f"{path}: tensor {key!r} has dtype {found_dtype}{where}, but the architecture needs {dtype}."
             )
 
 
@@ -1142,28 +1147,6 @@ def _read_safetensors(blob, declared, path):
         array = np.frombuffer(blob, dtype=_DTYPES[want["dtype"]][1], count=math.prod(want["shape"]), offset=start + begin)
         state[key] = torch.from_numpy(array.astype(array.dtype.newbyteorder("="))).reshape(want["shape"])
     return state
-
-
-def _check_tensors(expected, state, path):
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"{path}: the weights do not fit the architecture: missing tensor(s) {missing}, "
-            f"unexpected tensor(s) {unexpected}."
-        )
-    for key, reference in expected.items():
-        value = state[key]
-        if value.shape != reference.shape:
-            raise ValueError(
-                f"{path}: tensor {key!r} has shape {tuple(value.shape)}, but the architecture "
-                f"needs {tuple(reference.shape)}."
-            )
-        if value.dtype != reference.dtype:
-            raise ValueError(
-                f"{path}: tensor {key!r} has dtype {value.dtype}, but the architecture needs "
-                f"{reference.dtype}."
-            )
 
 
 def _decode_classes(data, path):
