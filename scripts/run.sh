@@ -28,7 +28,7 @@ fi
 if [ "$what" = "demo" ]; then
   extras="demo"; needs="sklearn_autonet, skorch, matplotlib"
 else
-  extras="test,ecg,demo"; needs="sklearn_autonet, skorch, pytest, wfdb, matplotlib, hypothesis, onnxruntime"
+  extras="test,ecg,demo"; needs="sklearn_autonet, skorch, pytest, wfdb, matplotlib, hypothesis, onnxruntime, safetensors"
 fi
 if ! "$py" -c "import $needs" >/dev/null 2>&1; then
   "$py" -m pip install --quiet --upgrade pip

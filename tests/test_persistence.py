@@ -616,7 +616,7 @@ def test_format1_inner_archive_must_be_stored(tabular, tmp_path):
 
 def test_safetensors_header_is_checked(saved, tmp_path):
     if weights_name(saved) != "weights.safetensors":
-        pytest.skip("format 2 only")
+        pytest.skip("a format-1 file stores weights.pt (torch.save), not the safetensors layout")
     state = state_dict_of(saved)
     blob = persistence._safetensors_bytes(state)
     n = int.from_bytes(blob[:8], "little")
@@ -646,7 +646,7 @@ def test_safetensors_package_reads_the_weights(saved):
     """The entry is in the safetensors layout: the package (when installed) reads it."""
     safetensors_torch = pytest.importorskip("safetensors.torch")
     if weights_name(saved) != "weights.safetensors":
-        pytest.skip("format 2 only")
+        pytest.skip("a format-1 file stores weights.pt (torch.save), not the safetensors layout")
     with zipfile.ZipFile(saved) as archive:
         state = safetensors_torch.load(archive.read("weights.safetensors"))
     for key, value in state_dict_of(saved).items():
