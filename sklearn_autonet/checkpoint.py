@@ -36,6 +36,7 @@ import torch
 
 from ._version import __version__
 from .architecture import NetworkSpec
+from .ragged import RaggedSignals
 
 #: Bumped when the layout of the checkpoint files changes.
 CHECKPOINT_FORMAT = 1
@@ -80,6 +81,8 @@ def _hash_value(digest, value):
         array = np.ascontiguousarray(value)
         digest.update(f"array {array.dtype.str} {array.shape}".encode())
         digest.update(array.tobytes())
+    elif isinstance(value, RaggedSignals):  # records of different lengths: their samples and lengths
+        _hash_value(digest, value.parts())
     elif isinstance(value, dict):
         for key in sorted(value):
             digest.update(f"key {key}".encode())

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted, validate_data
 
 from .architecture import Architecture, EnsembleArchitecture
 from .bound import COUNTING_RULES, ConvexityReport, convexity_report
@@ -28,6 +28,7 @@ from .growth import GROWTH_POLICIES, BoundSettings, GrowthPolicy
 from .hyperparameters import DataProperties
 from .input_checks import check_labels, check_not_ragged
 from .layout import INPUT_KIND_OPTIONS, InputLayout
+from .ragged import inference_batches, is_record_list
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
@@ -51,8 +52,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     overdetermined system (``P_l <= rho * N_eq``), trains each candidate with
     PyTorch through skorch (by successive halving within a round), scores it
     on a validation split, and keeps the best.  Input is either
-    tabular ``(n_samples, n_features)`` (dense blocks) or a signal
-    ``(n_samples, n_leads, length)`` (1-D convolution blocks).
+    tabular ``(n_samples, n_features)`` (dense blocks), a signal
+    ``(n_samples, n_leads, length)`` (1-D convolution blocks), or a list of
+    ``(n_leads, length_i)`` signals of different lengths (trained on random
+    crops of ``crop_length``, predicted on whole records; ``docs/method.md``).
 
     Parameters
     ----------
@@ -63,6 +66,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     sampling_rate : float, default=None
         Sampling rate of signal input in Hz.  When given, the first kernel
         spans about 0.1 s (the scale of a QRS complex).
+    crop_length : float, default=None
+        Variable-length records (``X`` a list of ``(leads, length_i)``
+        arrays): seconds of signal in each random training crop, which needs
+        ``sampling_rate``.  None: the shortest record's length (in samples, no
+        sampling rate needed), so that every record gives a crop without
+        padding.  Ignored for fixed-length input.
     signal_shape : tuple of int (leads, length), default=None
         Signal plus side features in one 2-D array.  When given, each row of
         2-D ``X`` holds ``leads * length`` signal values (lead after lead, as
@@ -341,6 +350,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "input_kind": [StrOptions(set(INPUT_KIND_OPTIONS))],
         "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
         "signal_shape": [tuple, list, None],
+        "crop_length": [Interval(Real, 0, None, closed="neither"), None],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_width": [Interval(Integral, 1, None, closed="left")],
         "rho": [Interval(Real, 0, None, closed="neither")],
@@ -382,6 +392,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         *,
         input_kind="auto",
         sampling_rate=None,
+        crop_length=None,
         signal_shape=None,
         kernel_size=None,
         max_width=64,
@@ -420,6 +431,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
+        self.crop_length = crop_length
         self.signal_shape = signal_shape
         self.kernel_size = kernel_size
         self.max_width = max_width
@@ -463,8 +475,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length)
-            Tabular features, or signals.
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length), or list
+            Tabular features, or signals; or a list (or 1-D object array) of
+            ``(n_leads, length_i)`` signals of different lengths.
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts, strings included).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -489,13 +502,21 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, groups):
         start = time.monotonic()
         self._check_params_before_training()
-        check_not_ragged(X)
         if y is not None:  # the caller's y: validate_data would turn [1, "a"] into strings
             check_labels(y)
-        X, y = validate_data(
-            self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
-        )
-        layout, X = InputLayout.fit(X, self.input_kind, self.signal_shape)
+        if is_record_list(X):  # signals of different lengths (layout.py, ragged.py)
+            layout, X = InputLayout.fit_records(
+                X, self.input_kind, self.signal_shape, self.crop_length, self.sampling_rate
+            )
+            y = validate_data(self, X="no_validation", y=y)
+            check_consistent_length(X, y)
+            self.n_features_in_ = layout.n_features_in
+        else:
+            check_not_ragged(X)
+            X, y = validate_data(
+                self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
+            )
+            layout, X = InputLayout.fit(X, self.input_kind, self.signal_shape)
         check_labels(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -511,6 +532,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         train_idx, valid_idx = validation_split(
             y_enc, groups, validation_fraction=self.validation_fraction, random_state=seed
         )
+        valid_idx = layout.batch_order(X, valid_idx)
         self._check_training_rows(y_enc, weights, train_idx, classes)
         self._check_scoring(y_enc[valid_idx], len(classes))
         weights = weights / weights[train_idx].mean()
@@ -525,6 +547,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             n_side=layout.n_side,
         )
         settings = self._training_settings().for_data(props.n_fit, self.min_steps_per_epoch)
+        settings = settings.replace(crop_samples=layout.crop_samples)
         config = SearchConfig(
             bound=BoundSettings(
                 rho=self.rho,
@@ -983,19 +1006,18 @@ def _predict_proba_float64(net, X):
     batch_size = max(int(net.batch_size), 1)
     training = module.training
     module.eval()
+    proba = None
     try:
         with torch.no_grad():
-            parts = [
-                torch.softmax(
-                    torch.func.functional_call(
-                        module, state, (torch.as_tensor(X[start : start + batch_size]).to(device, torch.float64),)
-                    ), dim=1,
-                ).cpu().numpy()
-                for start in range(0, len(X), batch_size)
-            ]
+            for rows, inputs in inference_batches(X, batch_size):  # records: batches of similar length
+                inputs = {k: v.to(device, torch.float64) if v.is_floating_point() else v.to(device)
+                          for k, v in inputs.items()}
+                part = torch.softmax(torch.func.functional_call(module, state, (), inputs), dim=1).cpu().numpy()
+                proba = np.empty((len(X), part.shape[1])) if proba is None else proba
+                proba[rows] = part
     finally:
         module.train(training)
-    return np.concatenate(parts).astype(np.float32).astype(np.float64)
+    return proba.astype(np.float32).astype(np.float64)
 
 
 def _non_finite_weights(module):

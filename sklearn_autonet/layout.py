@@ -14,7 +14,12 @@ model.  Three layouts exist:
   followed by ``n_side >= 0`` side features (``signal_shape``); the network
   splits the row itself.
 
-It is the place where variable-length signals will go.
+* ``"signal"`` with ``variable=True``: a list (or 1-D object array) of
+  ``(leads, length_i)`` records of different lengths (aeon's convention),
+  read into a :class:`~sklearn_autonet.ragged.RaggedSignals`; ``shape`` is
+  ``(leads, crop length)``, the length of the random crops the network
+  trains on (:mod:`sklearn_autonet.crops`), while validation and prediction
+  read whole records.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from numbers import Integral
 import warnings
 
 import numpy as np
+from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 from .input_checks import check_not_ragged
+from .modules import network_members
+from .ragged import RaggedSignals, is_record_list, read_records, receptive_field, records_from_array
 
 #: The input kinds a layout (and a network spec) can have.
 TABULAR, SIGNAL = "tabular", "signal"
@@ -38,6 +46,8 @@ SIGNAL_LIKE_COLUMNS = 100
 #: What the estimator's ``input_kind`` parameter accepts.
 INPUT_KIND_OPTIONS = ("auto", TABULAR, SIGNAL)
 _FLOATS = (np.float32, np.float64)
+#: Shortest training crop of variable-length records.
+MIN_CROP = 4
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class InputLayout:
         Side features after the signal values of each flat row.
     flat : bool, default=False
         Signals come as flat 2-D rows (``signal_shape`` was given).
+    variable : bool, default=False
+        Signals come as records of different lengths; ``shape[1]`` is then
+        the crop length the network trains on.
 
     Attributes
     ----------
@@ -78,6 +91,7 @@ class InputLayout:
     shape: tuple
     n_side: int = 0
     flat: bool = False
+    variable: bool = False
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -144,6 +158,62 @@ class InputLayout:
         return cls(kind, tuple(int(s) for s in X.shape[1:])), as_float32(X)
 
     @classmethod
+    def fit_records(cls, X, input_kind="auto", signal_shape=None, crop_length=None, sampling_rate=None):
+        """The layout of a training collection of variable-length records, and the records as stored.
+
+        Parameters
+        ----------
+        X : list, tuple or 1-D object ndarray of (leads, length_i) arrays
+        input_kind : {"auto", "signal"}, default="auto"
+        signal_shape : None
+            Flat rows cannot hold records of different lengths.
+        crop_length : float or None, default=None
+            Seconds per training crop (needs ``sampling_rate``); None: the
+            shortest record, so that every record gives a crop unpadded.
+        sampling_rate : float or None, default=None
+
+        Returns
+        -------
+        layout : InputLayout
+        X : RaggedSignals
+
+        Raises
+        ------
+        ValueError
+            Bad records (:func:`~sklearn_autonet.ragged.read_records`), an input
+            kind or ``signal_shape`` that cannot read records, or a crop length
+            that does not fit every record.
+        """
+        if input_kind == TABULAR or signal_shape is not None:
+            raise ValueError(
+                "X is a list of signal records of different lengths, which needs input_kind='auto' or "
+                f"'signal' and signal_shape=None; got input_kind={input_kind!r}, signal_shape={signal_shape!r}."
+            )
+        records = read_records(X)
+        shortest = int(np.argmin(records.lengths))
+        crop = records.min_length
+        if crop_length is not None:
+            if sampling_rate is None:
+                raise ValueError(
+                    f"crop_length={crop_length!r} is in seconds and needs sampling_rate (Hz); pass "
+                    "sampling_rate, or crop_length=None to crop to the shortest record."
+                )
+            crop = int(round(float(crop_length) * float(sampling_rate)))
+            if crop > records.min_length:
+                raise ValueError(
+                    f"crop_length={crop_length} s is {crop} samples at {sampling_rate} Hz, but record "
+                    f"{shortest} has only {records.min_length}; use crop_length <= "
+                    f"{records.min_length / float(sampling_rate):.4g} s, or drop the shorter records."
+                )
+        if crop < MIN_CROP:
+            where = f"crop_length={crop_length} s gives" if crop_length is not None else f"record {shortest} has"
+            raise ValueError(
+                f"{where} {crop} sample(s); training crops need at least {MIN_CROP}. Drop the shorter "
+                "records or choose a longer crop_length."
+            )
+        return cls(SIGNAL, (records.n_leads, crop), variable=True), records
+
+    @classmethod
     def from_dict(cls, data):
         """Rebuild a layout from :meth:`to_dict` output.
 
@@ -156,6 +226,7 @@ class InputLayout:
             raise ValueError("an input layout needs the keys 'kind' and 'shape'.")
         kind, shape = data["kind"], data["shape"]
         n_side, flat = data.get("n_side", 0), data.get("flat", False)
+        variable = data.get("variable", False)
         if kind not in INPUT_KINDS:
             raise ValueError(f"unknown input kind {kind!r}; expected one of {INPUT_KINDS}.")
         if not isinstance(shape, (list, tuple)) or not all(_positive_int(s) for s in shape):
@@ -166,11 +237,16 @@ class InputLayout:
             raise ValueError(f"n_side must be a non-negative int, got {n_side!r}.")
         if not isinstance(flat, bool) or (n_side and not flat):
             raise ValueError(f"flat must be a bool (true when there are side features), got {flat!r}.")
-        return cls(kind, tuple(shape), int(n_side), flat)
+        if not isinstance(variable, bool) or (variable and (flat or kind != SIGNAL)):
+            raise ValueError(f"variable must be a bool (true only for signals not in flat rows), got {variable!r}.")
+        return cls(kind, tuple(shape), int(n_side), flat, variable)
 
     def to_dict(self):
         """The layout as JSON values."""
-        return {"kind": self.kind, "shape": list(self.shape), "n_side": self.n_side, "flat": self.flat}
+        data = {"kind": self.kind, "shape": list(self.shape), "n_side": self.n_side, "flat": self.flat}
+        if self.variable:  # written only when true, so files of fixed-length models stay as they were
+            data["variable"] = True
+        return data
 
     # --------------------------------------------------------------- facts
     @property
@@ -200,7 +276,20 @@ class InputLayout:
         text = f"{self.kind} " + "x".join(str(s) for s in self.shape)
         if self.flat:
             text += f" + {self.n_side} side features, as flat rows"
+        if self.variable:
+            text = f"{self.kind} {self.shape[0]} lead(s) x variable length, trained on crops of {self.shape[1]}"
         return text
+
+    @property
+    def crop_samples(self):
+        """Length of the training crops of a variable-length layout; None otherwise."""
+        return int(self.shape[1]) if self.variable else None
+
+    def batch_order(self, X, index):
+        """``index`` sorted by record length for a variable-length layout (less padding per batch); else as is."""
+        if not self.variable:
+            return index
+        return index[np.argsort(X.lengths[index], kind="stable")]
 
     # ------------------------------------------------------------- reading
     def read(self, estimator, X):
@@ -223,8 +312,16 @@ class InputLayout:
             When ``X`` does not have the layout seen in ``fit``; the message
             says what was expected.
         """
-        check_not_ragged(X)
         name = type(estimator).__name__
+        if self.variable:
+            return self._read_records(estimator, X, name)
+        if is_record_list(X):
+            raise ValueError(
+                f"X is a list of records of different lengths, but this {name} was fitted on fixed-length "
+                f"input {('n_samples',) + self.shape}. Cut or pad every record to {self.shape} and pass one "
+                "array, or refit on a list of records (which gives a variable-length model)."
+            )
+        check_not_ragged(X)
         if self.flat:
             if hasattr(X, "shape"):  # arrays and frames: our message before scikit-learn's
                 self._check_flat(X, name)
@@ -259,6 +356,33 @@ class InputLayout:
             )
         return as_float32(X)
 
+    def _read_records(self, estimator, X, name):
+        """Records (a list, or an array of equal-length signals) for a variable-length model."""
+        if is_record_list(X):
+            records = read_records(X)
+        else:
+            check_not_ragged(X)
+            X = _check_signal_array(X, name, self.shape[0])
+            records = records_from_array(X)
+        if records.n_leads != self.shape[0]:
+            raise ValueError(
+                f"X has {records.n_leads} lead(s) per record, but this {name} was fitted on {self.shape[0]}."
+            )
+        needed = self.min_record_length(estimator)
+        short = np.flatnonzero(records.lengths < needed)
+        if len(short):
+            raise ValueError(
+                f"{len(short)} record(s) of X are shorter than {needed} samples, the least this network reads "
+                f"(the shorter of its receptive field and its training crops), e.g. record {int(short[0])} "
+                f"of {int(records.lengths[short[0]])}; drop them, or pad them yourself if that suits the data."
+            )
+        return records
+
+    def min_record_length(self, estimator):
+        """The shortest record a fitted variable-length network reads: min(receptive field, crop length)."""
+        field = max(receptive_field(member.spec) for member, _ in network_members(estimator.net_.module_))
+        return min(field, self.shape[1])
+
     def _check_flat(self, X, name):
         n_signal = self.n_signal_values
         if X.ndim != 2:
@@ -272,6 +396,19 @@ class InputLayout:
                 f"{n_signal + self.n_side}: {n_signal} signal columns (signal_shape="
                 f"{self.shape}) followed by {self.n_side} side feature(s)."
             )
+
+
+def _check_signal_array(X, name, leads):
+    """Equal-length signals for a variable-length model: ``(n, leads, length)``, or ``(n, length)`` for one lead."""
+    X = check_array(X, allow_nd=True, dtype=_FLOATS)
+    if X.ndim == 2 and leads == 1:
+        X = X[:, np.newaxis, :]
+    if X.ndim != 3:
+        raise ValueError(
+            f"This {name} was fitted on a list of {leads}-lead records of different lengths; pass such a "
+            f"list, or a 3-D array (n_samples, {leads}, length); got an array of shape {X.shape}."
+        )
+    return as_float32(X)
 
 
 def as_float32(X):

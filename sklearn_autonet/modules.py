@@ -130,19 +130,40 @@ class LCNNetwork(nn.Module):
         signal, side = torch.split(X, [n_signal, self.spec.n_side], dim=1)
         return signal.reshape(-1, *self.spec.input_shape), self.side_norm(side)
 
-    def features(self, X):
-        """What the head reads: pooled conv features (and the standardised side features)."""
+    def features(self, X, lengths=None):
+        """What the head reads: pooled conv features (and the standardised side features).
+
+        ``lengths`` (one per row, for zero-padded records of different lengths):
+        after every block the positions past a record's own output length are
+        set to zero, as the conv's zero padding sees the end of a lone record,
+        and the global pooling averages over its own positions only, so the
+        padding never changes a record's result (:mod:`sklearn_autonet.ragged`).
+        """
         X, side = self.split_input(X)
         for block in self.blocks:
             X = block(X)
+            if lengths is not None:
+                lengths = block_output_lengths(block, lengths)
+                inside = torch.arange(X.shape[-1], device=X.device)[None, :] < lengths[:, None]
+                X = X * inside[:, None, :].to(X.dtype)
         if self.spec.is_signal:
-            X = X.mean(dim=-1)
+            X = X.mean(dim=-1) if lengths is None else X.sum(dim=-1) / lengths[:, None].to(X.dtype)
         if side is not None:
             X = torch.cat([X, side.to(X.dtype)], dim=1)
         return X
 
-    def forward(self, X, sample_weight=None):  # noqa: ARG002 - used by the loss only
-        return self.head(self.features(X))
+    def forward(self, X, sample_weight=None, lengths=None):  # noqa: ARG002 - used by the loss only
+        return self.head(self.features(X, lengths))
+
+
+def block_output_lengths(block, lengths):
+    """Each record's valid output length after a :class:`ConvBlock` (its conv, then its pooling)."""
+    conv, pool = block.conv, block.pool
+    if conv.padding != "same":
+        span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+        lengths = torch.div(lengths + 2 * conv.padding[0] - span, conv.stride[0], rounding_mode="floor") + 1
+    kernel, stride = int(pool.kernel_size), int(pool.stride or pool.kernel_size)
+    return torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
 
 
 def count_parameters(module):
@@ -191,16 +212,16 @@ class EnsembleNetwork(nn.Module):
         # not saved with the weights (the model file keeps them in its metadata); moves with .to()
         self.register_buffer("member_weights", torch.tensor(weights, dtype=torch.float32), persistent=False)
 
-    def proba(self, X):
+    def proba(self, X, lengths=None):
         """The weighted mean of the members' class probabilities."""
         w = self.member_weights.to(X.dtype) if X.is_floating_point() else self.member_weights
         total = 0
         for i, member in enumerate(self.members):
-            total = total + w[i] * torch.softmax(member(X), dim=1)
+            total = total + w[i] * torch.softmax(member(X, lengths=lengths), dim=1)
         return total
 
-    def forward(self, X, sample_weight=None):  # noqa: ARG002 - same signature as LCNNetwork
-        return torch.log(self.proba(X))
+    def forward(self, X, sample_weight=None, lengths=None):  # noqa: ARG002 - same signature as LCNNetwork
+        return torch.log(self.proba(X, lengths))
 
 
 def network_members(module):

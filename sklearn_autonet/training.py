@@ -21,6 +21,7 @@ from skorch.helper import predefined_split
 
 from .modules import LCNNetwork
 from .progress import EpochReport
+from .ragged import RaggedSignals
 from .schedules import SCHEDULES, Initialization
 
 #: Forward-pass precisions, name -> autocast dtype (None: plain float32).
@@ -58,6 +59,10 @@ class TrainingSettings:
         skorch's verbosity (1 prints the epoch table).
     passes_per_epoch : int
         Passes over the training data in one epoch (see :meth:`for_data`).
+    crop_samples : int or None
+        Variable-length records (:class:`~sklearn_autonet.ragged.RaggedSignals`):
+        the length of the random crops trained on (:mod:`sklearn_autonet.crops`);
+        None for fixed-length input.
 
     Examples
     --------
@@ -77,6 +82,7 @@ class TrainingSettings:
     precision: str = "float32"
     verbose: int = 0
     passes_per_epoch: int = 1
+    crop_samples: int | None = None
 
     def replace(self, **changes):
         """A copy with some fields changed."""
@@ -184,13 +190,18 @@ class WholeBatchLoader:
     def __len__(self):
         return self._batches_per_pass() * self.passes
 
-    def __iter__(self):
+    def index_batches(self):
+        """The index array of each mini-batch, in order (what :meth:`__iter__` slices)."""
         n = len(self.dataset)
         for _ in range(self.passes):
             order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
             order = order.numpy()
             for start in range(0, self._batches_per_pass() * self.batch_size, self.batch_size):
-                yield self.dataset[order[start : start + self.batch_size]]
+                yield order[start : start + self.batch_size]
+
+    def __iter__(self):
+        for index in self.index_batches():
+            yield self.dataset[index]
 
 
 def to_device_once(data, device, max_fraction=0.5):
@@ -207,7 +218,7 @@ def to_device_once(data, device, max_fraction=0.5):
             return data
     else:
         device = "cpu"
-    move = lambda a: torch.as_tensor(a).to(device)  # noqa: E731
+    move = lambda a: a.to(device) if isinstance(a, RaggedSignals) else torch.as_tensor(a).to(device)  # noqa: E731
     return {k: move(v) for k, v in data.items()} if isinstance(data, dict) else move(data)
 
 
@@ -239,18 +250,26 @@ def passes_per_epoch(n_fit, batch_size, min_steps_per_epoch=10):
     return max(1, math.ceil(min_steps_per_epoch / steps_per_epoch(n_fit, batch_size)))
 
 
-def batching(batch_size, seed, n_train=None, valid=None, passes=1):
+def batching(batch_size, seed, n_train=None, valid=None, passes=1, crop_samples=None):
     """skorch arguments for seeded, shuffled mini-batches cut by index (:class:`WholeBatchLoader`).
 
     ``n_train`` (the training samples) drops a trailing partial batch when
     there is more than one batch, since BatchNorm cannot take a batch of one;
     ``valid`` is the predefined validation data ``(X, y)``, or None for none;
-    ``passes`` is the number of passes over the training data per epoch.
+    ``passes`` is the number of passes over the training data per epoch;
+    ``crop_samples`` (variable-length records) trains on random crops of this
+    length and validates on whole records (:mod:`sklearn_autonet.crops`).
     """
+    if crop_samples is not None:
+        from .crops import CropLoader, RecordLoader  # noqa: PLC0415 - crops builds on WholeBatchLoader
+
+        loaders = dict(iterator_train=CropLoader, iterator_valid=RecordLoader,
+                       iterator_train__crop_length=int(crop_samples))
+    else:
+        loaders = dict(iterator_train=WholeBatchLoader, iterator_valid=WholeBatchLoader)
     return dict(
+        **loaders,
         batch_size=batch_size,
-        iterator_train=WholeBatchLoader,
-        iterator_valid=WholeBatchLoader,
         iterator_train__shuffle=True,
         iterator_train__passes=int(passes),
         iterator_train__generator=torch.Generator().manual_seed(int(seed)),
@@ -304,7 +323,7 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
         optimizer=torch.optim.AdamW,
         lr=settings.learning_rate,
         max_epochs=settings.max_epochs,
-        **batching(batch_size, seed, n_train, valid, settings.passes_per_epoch),
+        **batching(batch_size, seed, n_train, valid, settings.passes_per_epoch, settings.crop_samples),
         callbacks=callbacks,
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
