@@ -27,6 +27,7 @@ from torch.func import functional_call
 
 from .architecture import format_table
 from .modules import EnsembleNetwork
+from .ragged import RaggedSignals
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,12 @@ def probe_convexity(
     params = dict(module.named_parameters())
     shapes = [params[n].shape for n in names]
     theta = torch.cat([params[n].detach().reshape(-1) for n in names])
-    inputs = torch.as_tensor(X, dtype=torch.float64)
+    extra = {}
+    if isinstance(X, RaggedSignals):  # whole records of different lengths: zero-padded, masked by the network
+        inputs, lengths = X.padded(np.arange(len(X)))
+        inputs, extra = inputs.double(), {"lengths": lengths}
+    else:
+        inputs = torch.as_tensor(X, dtype=torch.float64)
     targets = torch.as_tensor(y, dtype=torch.long)
 
     def loss(flat):
@@ -158,7 +164,7 @@ def probe_convexity(
             size = int(np.prod(shape))
             pieces[n] = flat[start : start + size].reshape(shape)
             start += size
-        logits = functional_call(module, pieces, (inputs,))
+        logits = functional_call(module, pieces, (inputs,), extra)
         return torch.nn.functional.cross_entropy(logits, targets)
 
     scale = radius * max(float(theta.norm()), 1e-3)

@@ -121,6 +121,12 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     inference mode (BatchNorm uses its running statistics); preprocessing done
     outside the estimator (a pipeline's scaler) is not part of the graph.
 
+    A variable-length model (fitted on a list of records of different
+    lengths) has a dynamic time axis too, ``(batch, leads, length)``: the
+    graph averages over every position, so one call takes records of one
+    length (run records of different lengths one by one, or one length per
+    call); its ``metadata_props`` say ``variable_length``.
+
     An ensemble (``ensemble_size > 1``) is one graph that runs every member
     and returns the weighted mean of their probabilities; its ``"logits"``
     are the log of that mean (a softmax of them gives the mean back).  The
@@ -208,7 +214,8 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
             buffer,
             input_names=[INPUT_NAME],
             output_names=[output_name],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, output_name: {0: "batch"}},
+            dynamic_axes={INPUT_NAME: {0: "batch", **({2: "length"} if layout.variable else {})},
+                          output_name: {0: "batch"}},
             opset_version=opset,
             dynamo=False,
         )
@@ -223,6 +230,7 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
         "model_precision": precision,
         "producer": f"sklearn-autonet {__version__}",
         "members": str(n_members),
+        "variable_length": str(bool(layout.variable)).lower(),
         "member_weights": json.dumps([float(w) for w in estimator.ensemble_weights_]),
     }
     for key, value in metadata.items():
