@@ -41,7 +41,8 @@ def check_not_ragged(X, name="X"):
         raise ValueError(
             f"{name} is a ragged sequence: its {len(X)} samples do not all have the same shape "
             f"(found {', '.join(str(s) for s in shapes[:5])}{' ...' if len(shapes) > 5 else ''}); "
-            "pad or cut them to one length and pass a 2-D or 3-D array."
+            "pad or cut them to one length and pass a 2-D or 3-D array (signals of different lengths: "
+            "a list of 2-D (leads, length) NumPy arrays, one per record)."
         ) from None
 
 

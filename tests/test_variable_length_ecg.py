@@ -79,7 +79,9 @@ def test_fit_predict_score_in_a_pipeline(episodes, shared_data):
 
 def test_cross_val_score_by_record(episodes):
     X, y, groups = episodes
-    scores = cross_val_score(model(), X, y, groups=groups, cv=StratifiedGroupKFold(2, shuffle=True, random_state=0))
+    # the folds split by record, and each fold's search splits its validation records by record too
+    scores = cross_val_score(model(), X, y, groups=groups, cv=StratifiedGroupKFold(2, shuffle=True, random_state=0),
+                             params={"autonetlcnclassifier__groups": groups})
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
 
 
