@@ -254,3 +254,12 @@ def test_a_file_whose_stride_leaves_nothing_to_pool_is_refused(strided, tmp_path
             dst.writestr(item, data)
     with pytest.raises(ValueError, match=r"key 'spec.layers\[0\].stride' leaves fewer than 2 samples of 10800 to pool"):
         load_model(bad)
+
+
+def test_the_convexity_probe_reads_the_strided_block(windows, strided):
+    from sklearn_autonet.convexity_probe import probe_convexity
+
+    X, y = windows
+    probe = probe_convexity(strided, X, y, layer="conv1", n_segments=4, max_samples=16,
+                            hessian_max_parameters=0, random_state=0)
+    assert probe.n_parameters == 37 * 8 + 2 * 8 and probe.n_segments == 4
