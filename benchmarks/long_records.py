@@ -50,6 +50,7 @@ MiniRocket needs aeon (the ``bench`` extra).  Writes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import sys
@@ -191,6 +192,16 @@ def score(name, out, y_test):
     return row
 
 
+def summary(row):
+    """One line of a result row."""
+    f1 = ", ".join(f"{c} {row[f'f1_{c}']:.3f}" for c in CLASSES if row[f"f1_{c}"] is not None)
+    line = (f"{row['contender']:17s} macro-F1 {row['macro_f1']:.3f} ({f1})  fit {row['fit_seconds']:.0f} s  "
+            f"user {row['user_s']:.0f} s  system {row['system_s']:.0f} s ({row['system_share']:.0%})")
+    if "depth_reached" in row:
+        line += f"  depth {row['depth_reached']}, {row['candidates']} candidates, {row['stop_reason']}"
+    return line
+
+
 def table(rows):
     columns = ["contender", "macro_f1", *(f"f1_{c}" for c in CLASSES), "balanced_accuracy", "fit_seconds",
                "user_s", "system_s", "system_share", "minor_page_faults", "depth_reached", "depth_selected",
@@ -223,11 +234,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.max_time = args.records or 4, 20.0
-    if "MiniRocket+Ridge" in args.contenders:
-        try:
-            import aeon  # noqa: F401
-        except ImportError:
-            sys.exit('MiniRocket needs aeon: pip install "sklearn-autonet[bench]", or leave it out with '
+    if "MiniRocket+Ridge" in args.contenders and importlib.util.find_spec("aeon") is None:
+        sys.exit('MiniRocket needs aeon: pip install "sklearn-autonet[bench]", or leave it out with '
                      "--contenders AutoNet HistGB-RR")
     train_records, test_records = pick(DS1, args.records), pick(DS2, args.records)
     t0 = time.perf_counter()
@@ -244,11 +252,7 @@ def main(argv=None):
     for name in args.contenders:
         row = score(name, isolated(_fit_and_predict, name, options, train, test), y_te)
         rows.append(row)
-        print(f"  {name:17s} macro-F1 {row['macro_f1']:.3f} (" + ", ".join(
-            f"{c} {row[f'f1_{c}']:.3f}" for c in CLASSES if row[f"f1_{c}"] is not None) + f")  fit {row['fit_seconds']:.0f} s  user "
-            f"{row['user_s']:.0f} s  system {row['system_s']:.0f} s ({row['system_share']:.0%})"
-            + (f"  depth {row['depth_reached']}, {row['candidates']} candidates, {row['stop_reason']}"
-               if name == "AutoNet" else ""), flush=True)
+        print("  " + summary(row), flush=True)
     command = "python benchmarks/long_records.py " + " ".join(sys.argv[1:] if argv is None else argv)
     partial = args.quick or args.records or args.max_time != 1800.0 or len(args.contenders) < len(CONTENDERS)
     suite = ("long_records" + (f"_fs{args.fs:g}" if args.fs != 360 else "")
