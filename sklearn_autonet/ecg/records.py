@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
 
-from .labels import AAMI_MAP, BEAT_SYMBOLS, check_label_map, class_names, map_symbols
+from .labels import AAMI_MAP, BEAT_SYMBOLS, check_label_map, class_names, map_symbols, rhythm_changes
 from .preprocessing import check_rate, resample_ratio, resample_signal
 from .rr import rr_features
 
@@ -398,13 +398,22 @@ def _load_records(where, directory, records, leads, sampfrom, sampto, fs, extens
     """Read every record and its annotations (``annotations``: "required", "optional" or "none").
 
     ``where`` (the public function's name) starts the messages.  ``preprocess``
-    (a transformer or None) is applied to each whole record, as a batch of one
-    signal ``(1, n_leads, length)``; a record with NaN or infinite samples is
-    refused then, since no filter can run across them.
+    (a transformer or None) is applied to each whole record, see :func:`_read_one`.
 
     Returns the folder, the record names, ``{name: (record, annotation or None)}``
     and the output sampling rate (``fs``, else the records' common rate).
     """
+    directory, names, fs = _record_names(where, directory, records, fs)
+    loaded = {}
+    for name in names:
+        record = _read_one(where, directory / name, leads, sampfrom, sampto, fs, preprocess)
+        loaded[name] = (record, _read_annotations(directory / name, record, extension, annotations))
+    rates = {name: record.fs for name, (record, _) in loaded.items()}
+    return directory, names, loaded, _common_rate(fs, rates)
+
+
+def _record_names(where, directory, records, fs):
+    """The folder as a path, the checked record names (``records``, or all of the folder) and ``fs``."""
     directory = Path(directory)
     if fs is not None:
         fs = check_rate(fs, "fs", where)
@@ -412,50 +421,65 @@ def _load_records(where, directory, records, leads, sampfrom, sampto, fs, extens
         names = list_records(directory)
         if not names:
             raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
-    else:
-        if isinstance(records, (str, Integral, PurePath)):
-            records = [records]
-        names = [str(r) for r in records]
-        if not names:
-            raise ValueError(f"{where}: records= is empty; pass None to read every record in {directory}.")
-        for name in names:
-            check_record_name(name, directory, "records=")
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"{where}: records= lists the record(s) {repeated} more than once.")
-    loaded = {}
+        return directory, names, fs
+    if isinstance(records, (str, Integral, PurePath)):
+        records = [records]
+    names = [str(r) for r in records]
+    if not names:
+        raise ValueError(f"{where}: records= is empty; pass None to read every record in {directory}.")
     for name in names:
-        base = directory / name
-        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
-        if fs is not None and fs != record.fs:
-            resample_ratio(record.fs, fs, where)  # refused before anything is computed
-        if preprocess is not None:
-            bad = np.argwhere(~np.isfinite(record.signal))
-            if len(bad):
-                raise ValueError(
-                    f"{where}: record {_sibling(base, 'hea')} has {len(bad)} NaN or infinite sample(s) "
-                    f"(lead off or invalid samples; the first in lead {record.lead_names[bad[0][0]]!r} at "
-                    f"sample {bad[0][1] + record.sampfrom}), and preprocess= cannot filter across them. "
-                    "Read it without preprocess= (the beats or windows that hold them are dropped) and "
-                    "transform the data set's X, or read a sample range without them."
-                )
-            record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
-        ann = None
-        if annotations != "none":
-            try:
-                ann = read_annotation(base, extension)
-            except FileNotFoundError:
-                if annotations == "required":
-                    raise
-            if ann is not None:
-                check_annotation_fits(ann, record.record_length, _sibling(base, extension))
-        loaded[name] = (record, ann)
+        check_record_name(name, directory, "records=")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{where}: records= lists the record(s) {repeated} more than once.")
+    return directory, names, fs
+
+
+def _read_one(where, base, leads, sampfrom, sampto, fs, preprocess):
+    """One record's signals, its resampling ratio to ``fs`` checked, ``preprocess`` applied.
+
+    ``preprocess`` is applied to the whole record, as a batch of one signal
+    ``(1, n_leads, length)``; a record with NaN or infinite samples is refused
+    then, since no filter can run across them.
+    """
+    record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+    if fs is not None and fs != record.fs:
+        resample_ratio(record.fs, fs, where)  # refused before anything is computed
+    if preprocess is not None:
+        bad = np.argwhere(~np.isfinite(record.signal))
+        if len(bad):
+            raise ValueError(
+                f"{where}: record {_sibling(base, 'hea')} has {len(bad)} NaN or infinite sample(s) "
+                f"(lead off or invalid samples; the first in lead {record.lead_names[bad[0][0]]!r} at "
+                f"sample {bad[0][1] + record.sampfrom}), and preprocess= cannot filter across them. "
+                "Read it without preprocess= (the beats or windows that hold them are dropped) and "
+                "transform the data set's X, or read a sample range without them."
+            )
+        record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
+    return record
+
+
+def _read_annotations(base, record, extension, annotations):
+    """The record's annotations checked against its length; None when not wanted or (optional) missing."""
+    if annotations == "none":
+        return None
+    try:
+        ann = read_annotation(base, extension)
+    except FileNotFoundError:
+        if annotations == "required":
+            raise
+        return None
+    check_annotation_fits(ann, record.record_length, _sibling(base, extension))
+    return ann
+
+
+def _common_rate(fs, rates):
+    """``fs``, else the one rate of ``{name: rate}``; a ``ValueError`` when the records differ."""
     if fs is not None:
-        return directory, names, loaded, fs
-    rates = {name: record.fs for name, (record, _) in loaded.items()}
+        return fs
     if len(set(rates.values())) > 1:
         raise ValueError(f"the records have different sampling rates {rates}; pass fs= to resample them to one.")
-    return directory, names, loaded, rates[names[0]]
+    return next(iter(rates.values()))
 
 
 def _to_rate(record, out_fs, where):
@@ -468,7 +492,9 @@ def _to_rate(record, out_fs, where):
 
 
 def _lead_off(windows, where, record, what):
-    """Which windows ``(n, leads, T)`` are usable; warn with the counts of those that are not.
+    """Which windows are usable; warn with the counts of those that are not.
+
+    ``windows`` is an array ``(n, leads, T)`` or a list of ``(leads, T_i)`` arrays.
 
     A window is dropped when it holds a NaN or infinite sample (wfdb reads the
     signal format's invalid-sample value as NaN: the lead was off) or when a
@@ -476,10 +502,17 @@ def _lead_off(windows, where, record, what):
     """
     if len(windows) == 0:
         return np.ones(0, dtype=bool)
-    finite = np.isfinite(windows).all(axis=(1, 2))
-    flat = np.zeros(len(windows), dtype=bool)
-    if windows.shape[2] > 1:
-        flat[finite] = (np.ptp(windows[finite], axis=2) == 0).any(axis=1)
+    if isinstance(windows, np.ndarray):
+        finite = np.isfinite(windows).all(axis=(1, 2))
+        flat = np.zeros(len(windows), dtype=bool)
+        if windows.shape[2] > 1:
+            flat[finite] = (np.ptp(windows[finite], axis=2) == 0).any(axis=1)
+    else:
+        finite = np.array([np.isfinite(w).all() for w in windows], dtype=bool)
+        flat = np.array(
+            [bool(f and w.shape[1] > 1 and (np.ptp(w, axis=1) == 0).any()) for f, w in zip(finite, windows)],
+            dtype=bool,
+        )
     keep = finite & ~flat
     if not keep.all():
         warnings.warn(
@@ -761,11 +794,9 @@ def rhythm_labels(annotation, starts, length, offset=0):
     -------
     labels : ndarray of str, shape (n_windows,)
     """
-    symbols = np.asarray(annotation.symbol, dtype=object)
-    notes = np.asarray(annotation.aux_note if annotation.aux_note is not None else [""] * len(symbols), dtype=object)
-    change = (symbols == "+") & np.array([bool(str(n).strip("\x00 ")) for n in notes], dtype=bool)
-    begin = np.concatenate([[-np.inf], np.asarray(annotation.sample, dtype=np.float64)[change] - offset])
-    names = [""] + [str(n).strip("\x00 ").lstrip("(") for n in notes[change]]
+    samples, codes = rhythm_changes(annotation)
+    begin = np.concatenate([[-np.inf], samples.astype(np.float64) - offset])
+    names = [""] + codes.tolist()
     end = np.concatenate([begin[1:], [np.inf]])
     a = np.asarray(starts, dtype=np.float64)[:, None]
     overlap = np.clip(np.minimum(a + length, end) - np.maximum(a, begin), 0, None)
