@@ -15,7 +15,15 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
 
-from .labels import AAMI_MAP, BEAT_SYMBOLS, check_label_map, class_names, map_symbols, rhythm_changes
+from .labels import (
+    AAMI_MAP,
+    BEAT_SYMBOLS,
+    beat_indicator,
+    check_label_map,
+    class_names,
+    map_symbols,
+    rhythm_changes,
+)
 from .preprocessing import check_rate, resample_ratio, resample_signal
 from .rr import rr_features
 
@@ -812,6 +820,7 @@ def load_windows(
     fs=None,
     leads=None,
     label="rhythm",
+    label_map=None,
     annotation="atr",
     sampfrom=0,
     sampto=None,
@@ -838,12 +847,18 @@ def load_windows(
         :func:`scipy.signal.resample_poly`); None: the records' own, common rate.
     leads : str, int or sequence of them, default=None
         Leads to keep, by name or index; None: all.
-    label : "rhythm", callable or None, default="rhythm"
+    label : "rhythm", "beats", callable or None, default="rhythm"
         ``"rhythm"``: the rhythm annotation in force over most of the window
-        (see :func:`rhythm_labels`; needs the annotation file).  A callable
+        (see :func:`rhythm_labels`; needs the annotation file).  ``"beats"``:
+        the beat classes the window holds, as a multi-label indicator matrix
+        (see :func:`~sklearn_autonet.ecg.labels.beat_indicator`: a beat counts
+        in the window that holds its annotated R peak).  A callable
         ``label(annotation, start, stop)`` gets the record's wfdb annotation (or
         None when it has none) and the window's sample range in the record at
         its own rate, and returns the label.  None: ``y`` is None.
+    label_map : mapping of str to label, default=None
+        With ``label="beats"``: beat symbol -> class, one column per class.
+        None: :data:`AAMI_MAP` (columns N, S, V, F, Q).
     annotation : str, default="atr"
         Annotation file extension.
     sampfrom, sampto : int, default=0, None
@@ -858,10 +873,12 @@ def load_windows(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``X`` (n_windows, n_leads, round(length * fs)) float32, ``y``,
+        ``X`` (n_windows, n_leads, round(length * fs)) float32, ``y``
+        ((n_windows,), or (n_windows, n_classes) 0/1 for ``label="beats"``),
         ``groups`` (record names), ``starts`` (first sample of each window in
         its record, at the record's rate), ``fs``, ``class_names`` (the sorted
-        labels), ``lead_names`` (per record), ``records``.
+        labels; for ``"beats"`` the columns' classes, every class of the map,
+        also those no window holds), ``lead_names`` (per record), ``records``.
 
     Examples
     --------
@@ -871,12 +888,15 @@ def load_windows(
     ((180, 2, 3600), {'SBR'})
     """
     where = "load_windows"
-    if not (label is None or label == "rhythm" or callable(label)):
-        raise ValueError(f"label must be 'rhythm', a callable or None; got {label!r}.")
+    if not (label is None or callable(label) or label in ("rhythm", "beats")):
+        raise ValueError(f"label must be 'rhythm', 'beats', a callable or None; got {label!r}.")
+    if label_map is not None and not (isinstance(label, str) and label == "beats"):
+        raise ValueError(f"{where}: label_map= maps beat symbols to classes for label='beats'; got label={label!r}.")
+    beat_map = AAMI_MAP if label_map is None else check_label_map(label_map)
     _check_seconds(where, length=length, step=step)
     if not length > 0 or (step is not None and not step > 0):
         raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
-    wanted = "none" if label is None else ("required" if label == "rhythm" else "optional")
+    wanted = "none" if label is None else ("optional" if callable(label) else "required")
     directory, names, loaded, out_fs = _load_records(
         where, directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
@@ -915,6 +935,8 @@ def load_windows(
         X.append(windows[usable])
         if label == "rhythm":
             y.append(rhythm_labels(ann, starts, native_length, offset=record.sampfrom))
+        elif label == "beats":
+            y.append(beat_indicator(ann, starts, native_length, offset=record.sampfrom, label_map=beat_map)[0])
         elif label is not None:
             absolute = starts + record.sampfrom
             y.append(np.asarray([label(ann, int(s), int(s) + native_length) for s in absolute]))
@@ -934,7 +956,11 @@ def load_windows(
         groups=np.concatenate(groups),
         starts=np.concatenate(starts_all),
         fs=out_fs,
-        class_names=None if y_all is None else tuple(np.unique(y_all).tolist()),
+        class_names=(
+            class_names(beat_map)
+            if label == "beats"
+            else None if y_all is None else tuple(np.unique(y_all).tolist())
+        ),
         lead_names={name: rec.lead_names for name, (rec, _) in loaded.items()},
         records=tuple(names),
     )
