@@ -190,7 +190,7 @@ def load_episodes(
     >>> data = load_episodes("shared/data/mitdb", ["201", "203"], rhythms={"AFIB": "AF", "N": "N"},
     ...                      min_length=5, max_length=60)                      # doctest: +SKIP
     >>> len(data.X), data.X[0].shape, data.class_names                         # doctest: +SKIP
-    (72, (2, 12850), ('AF', 'N'))
+    (64, (2, 19452), ('AF', 'N'))
     """
     where = "load_episodes"
     _check_lengths(where, min_length, max_length)

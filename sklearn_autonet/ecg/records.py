@@ -886,6 +886,10 @@ def load_windows(
     >>> data = load_windows("shared/data/mitdb_wfdb", ["232"], length=10)  # doctest: +SKIP
     >>> data.X.shape, set(data.y.tolist())                                 # doctest: +SKIP
     ((180, 2, 3600), {'SBR'})
+    >>> beats = load_windows("shared/data/mitdb", ["208", "213"], length=10, step=5,
+    ...                      label="beats")                                   # doctest: +SKIP
+    >>> beats.y.shape, beats.class_names, beats.y.sum(axis=0).tolist()      # doctest: +SKIP
+    ((720, 5), ('N', 'S', 'V', 'F', 'Q'), [720, 49, 552, 503, 4])
     """
     where = "load_windows"
     if not (label is None or callable(label) or label in ("rhythm", "beats")):
