@@ -124,9 +124,22 @@ def test_the_range_read_cuts_episodes_at_its_ends(mitdb):
     assert data.y.tolist() == ["AFIB", "VT", "AFIB", "VT", "AFIB"]
 
 
+def test_records_are_preprocessed_whole_before_they_are_cut(mitdb):
+    from sklearn_autonet.ecg import BandpassFilter
+
+    data = load_episodes(mitdb, ["203"], sampto=2 * MINUTE, preprocess=BandpassFilter(0.5, 40, sampling_rate=FS))
+    record = wfdb.rdrecord(str(mitdb / "203"), sampto=2 * MINUTE).p_signal.T
+    filtered = sps.sosfiltfilt(sps.butter(4, [0.5, 40], btype="bandpass", fs=FS, output="sos"), record, axis=-1)
+    for x, start, end in zip(data.X, data.start, data.end):
+        np.testing.assert_allclose(x, filtered[:, start:end], rtol=1e-5, atol=1e-6)
+
+
 def test_unknown_rhythm_codes_are_refused(mitdb):
     with pytest.raises(ValueError, match=r"rhythm code\(s\) \['AFIBB'\].*their codes are \['AFIB'"):
         load_episodes(mitdb, ["201"], rhythms=["AFIB", "AFIBB"])
+    # a MIT-BIH code the records do not have is no misspelling: its class is simply empty
+    data = load_episodes(mitdb, ["201"], rhythms=["AFIB", "(VFL"])
+    assert data.class_names == ("AFIB", "VFL") and set(data.y) == {"AFIB"}
     with pytest.raises(ValueError, match="rhythms is empty"):
         load_episodes(mitdb, ["201"], rhythms=[])
     with pytest.raises(ValueError, match="min_length=20 s is longer than max_length=10 s"):
@@ -164,7 +177,8 @@ def test_records_without_rhythm_annotations(mitdb, tmp_path):
 def test_an_empty_episode_is_refused(mitdb, tmp_path):
     def doubled(samples, symbols, notes):
         at = symbols.index("+", 1)  # the second rhythm change: (VT at 16689
-        return np.insert(samples, at, samples[at]), symbols[:at] + ["+"] + symbols[at:], notes[:at] + ["(N"] + notes[at:]
+        samples = np.insert(samples, at, samples[at])
+        return samples, symbols[:at] + ["+"] + symbols[at:], notes[:at] + ["(N"] + notes[at:]
 
     write_copy(mitdb, tmp_path, name="203", edit=doubled)
     with pytest.raises(ValueError, match=r"record 203: .*203\.atr has 1 empty \(zero-length\) rhythm episode.*sample "
