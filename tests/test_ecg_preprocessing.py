@@ -336,3 +336,8 @@ def test_bad_lists_of_records_are_named(episodes_203):
         BandpassFilter().transform([X[0], X[1][:, :20]])
     # a list of 1-D rows is still one 2-D array
     assert isinstance(SignalStandardizer().fit_transform([X[0][0], X[0][1]]), np.ndarray)
+    with pytest.raises(ValueError, match=r"^SignalStandardizer: X\[1\] is empty: shape \(2, 0\)"):
+        SignalStandardizer().fit([X[0], X[1][:, :0]])
+    # integer records are read as float64, float32 ones stay float32
+    out = SignalStandardizer().fit_transform([np.ones((2, 5), dtype=int), X[0]])
+    assert out[0].dtype == np.float64 and out[1].dtype == np.float32

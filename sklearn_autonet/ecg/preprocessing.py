@@ -81,21 +81,22 @@ def check_signals(X, name="X", estimator=None):
         raise ValueError(f"{who}{name} has signals with 0 leads; shape {X.shape}.")
     if X.shape[-1] < 1:
         raise ValueError(f"{who}{name} has signals of length 0; shape {X.shape}.")
-    finite = np.isfinite(X)
-    if not finite.all():
-        bad = ~finite
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = (
-            f"sample {first[0]}, lead {first[1]}, index {first[2]}"
-            if X.ndim == 3
-            else f"sample {first[0]}, index {first[1]}"
-        )
-        kind = "NaN" if np.isnan(X).any() else "infinity"
-        raise ValueError(
-            f"{who}Input {name} contains {kind}: {int(bad.sum())} non-finite value(s), the first at "
-            f"{where}; the signals must be finite (cut out or interpolate the gaps first)."
-        )
+    _check_finite(X, ("sample", "lead", "index") if X.ndim == 3 else ("sample", "index"), name, who)
     return X
+
+
+def _check_finite(X, axes, name, who):
+    """Raise a ``ValueError`` with the count and first position (named by ``axes``) of non-finite values."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad = ~finite
+    where = ", ".join(f"{axis} {int(i)}" for axis, i in zip(axes, np.argwhere(bad)[0]))
+    kind = "NaN" if np.isnan(X).any() else "infinity"
+    raise ValueError(
+        f"{who}Input {name} contains {kind}: {int(bad.sum())} non-finite value(s), the first at "
+        f"{where}; the signals must be finite (cut out or interpolate the gaps first)."
+    )
 
 
 def is_signal_list(X):
@@ -163,10 +164,14 @@ def check_signal_list(X, name="X", estimator=None):
             )
     records = []
     for i, x in enumerate(X):
-        try:
-            records.append(check_signals(x[np.newaxis], name=f"{name}[{i}]", estimator=estimator)[0])
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("sample 0, ", "")) from None
+        if x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"{who}{name}[{i}] is empty: shape {x.shape} (n_leads, length).")
+        x = check_array(
+            x, dtype=(np.float64, np.float32), ensure_all_finite=False, input_name=f"{name}[{i}]",
+            estimator=None if estimator is None else who[:-2],
+        )
+        _check_finite(x, ("lead", "index"), f"{name}[{i}]", who)
+        records.append(x)
     return records
 
 
