@@ -26,7 +26,7 @@ class LayerSpec:
     name : str
         Readable name, e.g. ``"conv1"``, ``"dense2"``, ``"head"``.
     kind : {"conv", "dense", "head"}
-        ``"conv"``: Conv1d -> BatchNorm1d -> activation -> max-pool by 2.
+        ``"conv"``: Conv1d (stride ``stride``) -> BatchNorm1d -> activation -> max-pool by 2.
         ``"dense"``: Linear -> BatchNorm1d -> activation.
         ``"head"``: (global average pooling for signals) -> Linear to the classes.
     in_channels : int
@@ -39,13 +39,22 @@ class LayerSpec:
         Temporal length entering the layer (1 for dense layers and the head).
     norm : bool
         Whether a BatchNorm1d follows the layer (then the layer has no bias).
+    stride : int, default=1
+        Step of the convolution (conv only; 1 for dense layers and the head).
+        Stride 1 pads ``"same"`` (the output is as long as the input); a
+        larger stride pads ``(kernel_size - 1) // 2`` samples on each side, so
+        the output has ``ceil(in_length / stride)`` samples for an odd kernel.
 
     Attributes
     ----------
+    conv_length : int
+        Temporal length the convolution writes, before pooling (1 for dense
+        layers and the head).
     out_length : int
-        Temporal length leaving the layer (halved by pooling for conv blocks).
+        Temporal length leaving the layer (``conv_length`` halved by pooling
+        for conv blocks).
     outputs_per_sample : int
-        Output values per sample before pooling.
+        Output values per sample before pooling (``width * conv_length``).
 
     Examples
     --------
@@ -53,6 +62,9 @@ class LayerSpec:
     >>> conv = LayerSpec("conv1", "conv", in_channels=1, width=8, kernel_size=7, in_length=96)
     >>> conv.out_length, conv.outputs_per_sample
     (48, 768)
+    >>> stem = LayerSpec("conv1", "conv", 1, 8, kernel_size=37, in_length=10800, stride=3)
+    >>> stem.conv_length, stem.out_length, stem.outputs_per_sample
+    (3600, 1800, 28800)
     """
 
     name: str
@@ -62,16 +74,31 @@ class LayerSpec:
     kernel_size: int = 1
     in_length: int = 1
     norm: bool = True
+    stride: int = 1
+
+    @property
+    def padding(self):
+        """Padding of the convolution: ``"same"`` at stride 1, else ``(kernel_size - 1) // 2`` per side."""
+        return "same" if self.stride == 1 else (self.kernel_size - 1) // 2
+
+    @property
+    def conv_length(self):
+        """Temporal length the convolution writes (before pooling); 1 for dense layers and the head."""
+        if self.kind != "conv":
+            return 1
+        if self.stride == 1:
+            return self.in_length
+        return (self.in_length + 2 * self.padding - self.kernel_size) // self.stride + 1
 
     @property
     def out_length(self):
         """Temporal length leaving the layer (after pooling for conv blocks)."""
-        return self.in_length // 2 if self.kind == "conv" else 1
+        return self.conv_length // 2 if self.kind == "conv" else 1
 
     @property
     def outputs_per_sample(self):
         """Number of output values the layer produces per sample (before pooling)."""
-        return self.width * (self.in_length if self.kind == "conv" else 1)
+        return self.width * self.conv_length
 
 
 @dataclass(frozen=True)
@@ -159,7 +186,8 @@ class NetworkSpec:
         parts = []
         for layer in self.layers:
             if layer.kind == "conv":
-                parts.append(f"conv k{layer.kernel_size} w{layer.width}")
+                stride = f" s{layer.stride}" if layer.stride != 1 else ""
+                parts.append(f"conv k{layer.kernel_size}{stride} w{layer.width}")
             elif layer.kind == "dense":
                 parts.append(f"dense w{layer.width}")
             else:
@@ -170,10 +198,13 @@ class NetworkSpec:
         return f"{self.input_kind}({shape}) {self.activation}: " + " -> ".join(parts)
 
     def to_dict(self):
-        """The spec as plain JSON-friendly values (``n_side`` only when non-zero)."""
+        """The spec as plain JSON-friendly values (``n_side`` only when non-zero, a layer's ``stride`` only when not 1)."""
         d = asdict(self)
         if not d["n_side"]:
             d.pop("n_side")  # files of models without side features stay as before
+        for layer in d["layers"]:
+            if layer["stride"] == 1:
+                layer.pop("stride")  # files of models without a strided stem stay as before
         return d
 
     @classmethod
@@ -184,7 +215,8 @@ class NetworkSpec:
         ----------
         data : dict
             ``input_kind``, ``input_shape``, ``layers`` (a list of dicts with the
-            fields of :class:`LayerSpec`), ``activation`` and optionally
+            fields of :class:`LayerSpec`; ``stride`` may be absent, read as 1, as
+            in files written before it existed), ``activation`` and optionally
             ``n_side`` (0 when absent, as in files written before it existed).
 
         Returns
@@ -217,14 +249,20 @@ class NetworkSpec:
                  "kernel_size": int, "in_length": int, "norm": bool}
         built = []
         for i, layer in enumerate(layers):
-            if not isinstance(layer, dict) or set(layer) != set(types):
-                raise ValueError(f"network spec: layer {i} must be a dict with keys {sorted(types)}.")
-            for key, kind in types.items():
+            if not isinstance(layer, dict) or set(layer) - {"stride"} != set(types):
+                raise ValueError(
+                    f"network spec: layer {i} must be a dict with keys {sorted(types)} (and optionally 'stride')."
+                )
+            for key, kind in {**types, "stride": int}.items():
+                if key not in layer:
+                    continue
                 value = layer[key]
                 if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                     raise ValueError(
                         f"network spec: layer {i} field {key!r} must be {kind.__name__}, got {value!r}."
                     )
+            if layer.get("stride", 1) < 1:
+                raise ValueError(f"network spec: layer {i} field 'stride' must be at least 1, got {layer['stride']!r}.")
             built.append(LayerSpec(**layer))
         shape = data["input_shape"]
         if not isinstance(shape, (list, tuple)) or not all(
@@ -264,7 +302,8 @@ class Architecture:
         The network.
     rows : list of dict
         One per layer: ``layer``, ``kind``, ``in``, ``out``, ``kernel``,
-        ``in_length``, ``out_length``, ``parameters``.
+        ``in_length``, ``out_length``, ``parameters``; a ``stride`` column
+        after ``kernel`` when a layer's stride is not 1.
     n_parameters : int
         Total trainable parameters.
     depth : int
@@ -286,19 +325,19 @@ class Architecture:
     def __init__(self, spec, parameter_counts):
         self.spec = spec
         self.rows = []
+        strided = any(layer.stride != 1 for layer in spec.layers)
         for layer, n_params in zip(spec.layers, parameter_counts):
-            self.rows.append(
-                {
-                    "layer": layer.name,
-                    "kind": layer.kind,
-                    "in": layer.in_channels,
-                    "out": layer.width,
-                    "kernel": layer.kernel_size,
-                    "in_length": layer.in_length,
-                    "out_length": layer.out_length,
-                    "parameters": int(n_params),
-                }
-            )
+            row = {
+                "layer": layer.name,
+                "kind": layer.kind,
+                "in": layer.in_channels,
+                "out": layer.width,
+                "kernel": layer.kernel_size,
+            }
+            if strided:
+                row["stride"] = layer.stride
+            row.update(in_length=layer.in_length, out_length=layer.out_length, parameters=int(n_params))
+            self.rows.append(row)
         self.n_parameters = int(sum(parameter_counts))
 
     @property

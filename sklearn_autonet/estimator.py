@@ -106,6 +106,17 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     kernel_size : int, default=None
         Kernel size of every conv block.  None: from ``sampling_rate`` for the
         first block (7 without it), 5 for the later ones.
+    stem_stride : "auto" or int, default="auto"
+        Stride of the first conv block (the stem), so that long records are
+        not convolved at full rate and full width.  ``"auto"``: on records of
+        at least 2 s with ``sampling_rate`` given, ``floor(sampling_rate /
+        100)`` (3 at 360 Hz: the block writes at 120 Hz, enough for the band
+        of a QRS complex, and computes a third of the activations); 1 (no
+        stem) on shorter windows such as single beats, or without
+        ``sampling_rate``.  An int >= 1 is used on any signal.  The stride is
+        capped at the first kernel size (no sample is skipped), is shown in
+        ``architecture_`` (``conv k37 s3 w16``) and is counted by the bound
+        under ``counting="outputs"``.  Ignored for tabular input.
     max_width : int, default=64
         Cap on the width of a block; below it, the width is the largest the
         layer-wise bound allows.
@@ -352,6 +363,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "signal_shape": [tuple, list, None],
         "crop_length": [Interval(Real, 0, None, closed="neither"), None],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
+        "stem_stride": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_width": [Interval(Integral, 1, None, closed="left")],
         "rho": [Interval(Real, 0, None, closed="neither")],
         "counting": [StrOptions(set(COUNTING_RULES))],
@@ -395,6 +407,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         crop_length=None,
         signal_shape=None,
         kernel_size=None,
+        stem_stride="auto",
         max_width=64,
         rho=1.0,
         counting="samples",
@@ -434,6 +447,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.crop_length = crop_length
         self.signal_shape = signal_shape
         self.kernel_size = kernel_size
+        self.stem_stride = stem_stride
         self.max_width = max_width
         self.rho = rho
         self.counting = counting
@@ -556,6 +570,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
                 activation=self.activation,
                 kernel_size=self.kernel_size,
                 max_depth=self.max_depth,
+                stem_stride=self.stem_stride,
             ),
             training=settings,
             max_candidates=self.max_candidates,

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 from .architecture import NetworkSpec
 from .bound import network_holds
-from .hyperparameters import DEFAULT_FIRST_KERNEL, depth_limit, first_kernel_size, network_spec, widest_spec
+from .hyperparameters import (
+    DEFAULT_FIRST_KERNEL,
+    depth_limit,
+    first_kernel_size,
+    network_spec,
+    stem_stride,
+    widest_spec,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,9 @@ class BoundSettings:
         Kernel size of every conv block; None: from the data.
     max_depth : int or None, default=None
         Deepest network; None: as deep as the data allow.
+    stem_stride : "auto" or int, default="auto"
+        Stride of the first conv block; see
+        :func:`~sklearn_autonet.hyperparameters.stem_stride`.
     """
 
     rho: float = 1.0
@@ -50,6 +60,11 @@ class BoundSettings:
     activation: str = "leaky_relu"
     kernel_size: int | None = None
     max_depth: int | None = None
+    stem_stride: int | str = "auto"
+
+    def stem(self, props):
+        """The first conv block's stride for these data (before the cap at its kernel size)."""
+        return stem_stride(props, self.stem_stride)
 
     def widest(self, props, depth, first_kernel=None):
         """The widest ``depth``-block spec within the bound (None: none fits); see :func:`widest_spec`.
@@ -68,18 +83,19 @@ class BoundSettings:
             activation=self.activation,
             kernel_size=self.kernel_size,
             first_kernel=first_kernel,
+            stem=self.stem(props),
         )
 
     def spec(self, props, depth, width, first_kernel=None):
         """The ``depth``-block spec of ``width`` units per block, or None when it breaks the bound."""
-        spec = network_spec(props, depth, width, self.activation, self.kernel_size, first_kernel)
+        spec = network_spec(props, depth, width, self.activation, self.kernel_size, first_kernel, self.stem(props))
         if depth > self.depth_limit(props) or not network_holds(spec, props.n_fit, self.rho, self.counting):
             return None
         return spec
 
     def depth_limit(self, props):
-        """The deepest network the data and ``max_depth`` allow."""
-        return depth_limit(props, self.max_depth)
+        """The deepest network the data, the stem and ``max_depth`` allow."""
+        return depth_limit(props, self.max_depth, self.stem(props))
 
 
 @dataclass(frozen=True)

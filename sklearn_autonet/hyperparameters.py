@@ -3,9 +3,10 @@
 From the data the search reads the number of training samples ``N_fit``, the
 input layout (leads and length for signals, features for tables), the classes,
 and, when given, the sampling rate.  From them it derives the first kernel size
-(on the scale of a QRS complex when the sampling rate is known), the depth range
-(until the signal is pooled away) and, for each depth, the widest uniform width
-that keeps every layer overdetermined (:mod:`sklearn_autonet.bound`).
+(on the scale of a QRS complex when the sampling rate is known), the stride of
+the first block on long records (a strided stem, :func:`stem_stride`), the depth
+range (until the signal is pooled away) and, for each depth, the widest uniform
+width that keeps every layer overdetermined (:mod:`sklearn_autonet.bound`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ DEFAULT_KERNEL = 5
 QRS_SECONDS = 0.1
 #: Deepest tabular network the search may grow when ``max_depth`` is None.
 DEFAULT_TABULAR_MAX_DEPTH = 6
+#: Lowest rate (Hz) the strided stem's convolution writes at (see :func:`stem_stride`).
+STEM_RATE = 100.0
+#: Shortest record (seconds) that gets a strided stem under ``stem_stride="auto"``.
+STEM_MIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,60 @@ def first_kernel_size(sampling_rate=None, seconds=QRS_SECONDS):
     return k if k % 2 else k + 1
 
 
-def depth_limit(props, max_depth=None):
+def stem_stride(props, setting="auto"):
+    """Stride of the first conv block (the stem): how much it thins out time.
+
+    At full rate the first block of a long record is the costliest part of
+    the network (``width x length`` activations per record, 10,800 per channel
+    for 30 s at 360 Hz), yet no ECG wave needs that rate: the band of a QRS
+    complex ends near 40 Hz (the band-pass of ``docs/ecg.md``), so a
+    convolution writing at :data:`STEM_RATE` (100 Hz, Nyquist 50 Hz; the rate
+    ``docs/ecg.md`` resamples to) still sees every QRS-scale detail, and its
+    kernel, which spans about 0.1 s at full rate, acts as a learnt
+    anti-aliasing filter before the decimation.  ``"auto"`` therefore strides
+    by ``floor(sampling_rate / 100)`` (3 at 360 Hz, writing at 120 Hz; 5 at
+    500 Hz; 1 at 100-199 Hz), never below 100 Hz.
+
+    It does so only for records of at least :data:`STEM_MIN_SECONDS` (2 s):
+    a shorter window holds about one beat (the MIT-BIH beats are 0.71 s, 256
+    samples at 360 Hz), whose fine morphology is the signal and whose first
+    block is cheap at full rate, while a window of several beats is a rhythm
+    strip, where the full-rate first block dominates the cost.  Without a
+    sampling rate the scale of a QRS complex is unknown, so there is no stem.
+
+    Parameters
+    ----------
+    props : DataProperties
+        The training data's properties.
+    setting : "auto" or int, default="auto"
+        The estimator's ``stem_stride``; an int is used as given (on signals).
+
+    Returns
+    -------
+    stride : int
+        At least 1; always 1 for tabular data.  :func:`network_spec` caps it
+        at the first kernel size, so that no sample is skipped.
+
+    Examples
+    --------
+    >>> stem_stride(DataProperties(100, "signal", (1, 10800), 2, sampling_rate=360))
+    3
+    >>> stem_stride(DataProperties(100, "signal", (1, 256), 2, sampling_rate=360))
+    1
+    >>> stem_stride(DataProperties(100, "signal", (1, 256), 2, sampling_rate=360), 2)
+    2
+    """
+    if not props.is_signal:
+        return 1
+    if setting != "auto":
+        return int(setting)
+    rate, length = props.sampling_rate, props.input_shape[-1]
+    if rate is None or length < STEM_MIN_SECONDS * rate:
+        return 1
+    return max(1, int(rate // STEM_RATE))
+
+
+def depth_limit(props, max_depth=None, stem=1):
     """Deepest network the data allows: signals until the length is pooled to 1.
 
     Parameters
@@ -108,21 +166,30 @@ def depth_limit(props, max_depth=None):
         The training data's properties.
     max_depth : int or None, default=None
         A user cap; None: no cap.
+    stem : int, default=1
+        Stride of the first conv block (:func:`stem_stride`).
 
     Returns
     -------
     depth : int
-        ``floor(log2(length))`` for signals, 6 for tabular data, at most ``max_depth``.
+        ``floor(log2(L))`` for signals, where ``L`` is the length the first
+        convolution writes (the input length at stride 1; with a stride, the
+        shortest any kernel size gives), 6 for tabular data, at most ``max_depth``.
 
     Examples
     --------
     >>> depth_limit(DataProperties(100, "signal", (1, 96), 2))
     6
+    >>> depth_limit(DataProperties(100, "signal", (1, 96), 2), stem=3)
+    5
     >>> depth_limit(DataProperties(100, "tabular", (30,), 2), max_depth=3)
     3
     """
     if props.is_signal:
-        limit = int(math.floor(math.log2(props.input_shape[-1]))) if props.input_shape[-1] >= 2 else 0
+        length = props.input_shape[-1]
+        if stem > 1:  # an even kernel pads one sample less than an odd one: (T - 2) // s + 1 <= ceil(T / s)
+            length = max(0, (length - 2) // stem + 1)
+        limit = int(math.floor(math.log2(length))) if length >= 2 else 0
     else:
         limit = DEFAULT_TABULAR_MAX_DEPTH
     return limit if max_depth is None else min(limit, max_depth)
@@ -161,11 +228,12 @@ def kernel_sizes(props, depth, kernel_size=None, first_kernel=None):
     return [first] + [DEFAULT_KERNEL] * (depth - 1)
 
 
-def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None, first_kernel=None):
+def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None, first_kernel=None, stem=1):
     """The :class:`NetworkSpec` of ``depth`` hidden blocks of ``width`` units each.
 
     Side features (``props.n_side``) widen the head's input: its
     ``in_channels`` is ``width + n_side``, so the bound counts them in ``P_l``.
+    The first conv block steps by ``min(stem, its kernel size)``, the others by 1.
 
     Parameters
     ----------
@@ -181,6 +249,8 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None,
         Kernel size of every conv block; None: :func:`kernel_sizes`.
     first_kernel : int or None, default=None
         Kernel size of the first conv block when ``kernel_size`` is None.
+    stem : int, default=1
+        Stride of the first conv block (:func:`stem_stride`), capped at its kernel size.
 
     Returns
     -------
@@ -191,12 +261,16 @@ def network_spec(props, depth, width, activation="leaky_relu", kernel_size=None,
     --------
     >>> network_spec(DataProperties(100, "tabular", (30,), 3), depth=2, width=16).describe()
     'tabular(30) leaky_relu: dense w16 -> dense w16 -> head 3'
+    >>> props = DataProperties(100, "signal", (1, 10800), 2, sampling_rate=360)
+    >>> network_spec(props, depth=2, width=8, stem=3).describe()
+    'signal(1x10800) leaky_relu: conv k37 s3 w8 -> conv k5 w8 -> head 2'
     """
     layers = []
     if props.is_signal:
         channels, length = props.input_shape
         for i, k in enumerate(kernel_sizes(props, depth, kernel_size, first_kernel)):
-            layer = LayerSpec(f"conv{i + 1}", "conv", channels, width, k, length)
+            stride = min(int(stem), k) if i == 0 else 1
+            layer = LayerSpec(f"conv{i + 1}", "conv", channels, width, k, length, stride=stride)
             layers.append(layer)
             channels, length = width, layer.out_length
     else:
@@ -220,6 +294,7 @@ def widest_spec(
     activation="leaky_relu",
     kernel_size=None,
     first_kernel=None,
+    stem=1,
 ):
     """The widest ``depth``-block network whose every layer is overdetermined.
 
@@ -244,6 +319,8 @@ def widest_spec(
         Kernel size of every conv block; None: :func:`kernel_sizes`.
     first_kernel : int or None, default=None
         Kernel size of the first conv block when ``kernel_size`` is None.
+    stem : int, default=1
+        Stride of the first conv block (:func:`stem_stride`).
 
     Returns
     -------
@@ -256,10 +333,10 @@ def widest_spec(
     >>> widest_spec(props, 2).describe()
     'signal(1x96) leaky_relu: conv k7 w3 -> conv k5 w3 -> head 2'
     """
-    if depth < 1 or depth > depth_limit(props):
+    if depth < 1 or depth > depth_limit(props, stem=stem):
         return None
     lo, hi = 1, int(max_width)
-    build = lambda w: network_spec(props, depth, w, activation, kernel_size, first_kernel)  # noqa: E731
+    build = lambda w: network_spec(props, depth, w, activation, kernel_size, first_kernel, stem)  # noqa: E731
     if not network_holds(build(lo), props.n_fit, rho, counting):
         return None
     # P_l / N_eq grows with the width under both counting rules: bisect.

@@ -28,13 +28,20 @@ def make_activation(name):
 
 
 class ConvBlock(nn.Module):
-    """Conv1d ('same' padding) -> BatchNorm1d -> activation -> max-pool by 2."""
+    """Conv1d -> BatchNorm1d -> activation -> max-pool by 2.
+
+    The convolution steps by ``layer.stride`` and pads as
+    :attr:`~sklearn_autonet.architecture.LayerSpec.padding` says: ``"same"``
+    at stride 1, the same number of samples on each side otherwise (torch
+    refuses ``"same"`` with a stride), so that its output is
+    ``layer.conv_length`` samples long.
+    """
 
     def __init__(self, layer, activation):
         super().__init__()
-        k = layer.kernel_size
         self.conv = nn.Conv1d(
-            layer.in_channels, layer.width, k, padding="same", bias=not layer.norm
+            layer.in_channels, layer.width, layer.kernel_size, stride=layer.stride,
+            padding=layer.padding, bias=not layer.norm,
         )
         self.norm = nn.BatchNorm1d(layer.width) if layer.norm else nn.Identity()
         self.act = make_activation(activation)

@@ -16,6 +16,10 @@ The file is a zip archive with two entries:
   (the one written) and 2, ``weights.pt`` written by ``torch.save`` in format 1
   (still read, and written with ``save_model(..., format_version=1)``).
 
+A conv layer's ``stride`` (a strided stem) is in the spec only when it is
+not 1: the files of networks without a stem are as before, and a spec without
+it reads as stride 1, so the stride needed no new format version.
+
 Format 3 adds ``ensemble``: ``{"weights": [w_0, ...], "specs": [...]}``, each
 member's weight in the mean of probabilities and the specs of the members
 after the first (``spec`` is the first member's, as in formats 1 and 2).  A
@@ -902,11 +906,11 @@ def _check_spec_sizes(spec, path):
         if layer.kind != kind:
             raise _bad(path, f"{key}.kind", f"must be {kind!r} ({spec.input_kind} input, head last)", layer.kind)
         _need_str(layer.name, path, f"{key}.name", 100)
-        for field in ("in_channels", "width", "kernel_size", "in_length"):
+        for field in ("in_channels", "width", "kernel_size", "in_length", "stride"):
             _need_int(getattr(layer, field), path, f"{key}.{field}", 1, MAX_PARAMETERS)
-        if kind != "conv" and (layer.kernel_size != 1 or layer.in_length != 1):
-            raise _bad(path, key, "must have kernel_size 1 and in_length 1 (a dense layer or the head)",
-                       [layer.kernel_size, layer.in_length])
+        if kind != "conv" and (layer.kernel_size != 1 or layer.in_length != 1 or layer.stride != 1):
+            raise _bad(path, key, "must have kernel_size 1, in_length 1 and stride 1 (a dense layer or the head)",
+                       [layer.kernel_size, layer.in_length, layer.stride])
         # weights, then at most: bias or BatchNorm affine, running mean and variance, counter
         total += layer.in_channels * layer.kernel_size * layer.width + 4 * layer.width + 1
     if total > MAX_PARAMETERS:
@@ -972,6 +976,9 @@ def _check_spec_chain(spec, path, where="spec"):
             if layer.in_length != length or length < 2:
                 raise _bad(path, f"{where}.layers[{i}].in_length",
                            f"must be {length} (what the layer before writes), and at least 2", layer.in_length)
+            if layer.conv_length < 2:
+                raise _bad(path, f"{where}.layers[{i}].stride",
+                           f"leaves fewer than 2 samples of {layer.in_length} to pool", layer.stride)
             length = layer.out_length
         channels = layer.width
     if spec.head.in_channels != channels + spec.n_side:

@@ -685,8 +685,9 @@ def _history_row(index, spec, info, score, n_fit, config):
 
 
 def _samples_hint(props, config):
-    smallest = network_spec(props, 1, 1, config.bound.activation, config.bound.kernel_size)
-    needed = max(min_samples_for(layer, config.bound.rho, config.bound.counting) for layer in smallest.layers)
+    bound = config.bound
+    smallest = network_spec(props, 1, 1, bound.activation, bound.kernel_size, stem=bound.stem(props))
+    needed = max(min_samples_for(layer, bound.rho, bound.counting) for layer in smallest.layers)
     hint = (
         f"The smallest network for this input (one block of width 1) needs at least "
         f"{needed} training samples after the validation split; raise rho or add samples."

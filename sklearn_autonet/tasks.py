@@ -126,7 +126,7 @@ def multiply_adds(spec):
     >>> multiply_adds(network_spec(DataProperties(100, "tabular", (30,), 2), 1, 10))
     320
     """
-    return sum(layer.in_channels * layer.kernel_size * layer.width * layer.in_length for layer in spec.layers)
+    return sum(layer.in_channels * layer.kernel_size * layer.outputs_per_sample for layer in spec.layers)
 
 
 def workload_threads(spec, batch_size):

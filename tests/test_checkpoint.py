@@ -109,6 +109,7 @@ def test_fingerprint_follows_what_changes_results():
     assert fingerprint(train=data(2)) != base
     assert fingerprint(random_state=1) != base
     assert fingerprint(config=SearchConfig(bound=BoundSettings(rho=0.5))) != base
+    assert fingerprint(config=SearchConfig(bound=BoundSettings(stem_stride=1))) != base  # the stem changes the networks
     assert fingerprint(config=SearchConfig(training=TrainingSettings(learning_rate=1e-3))) != base
     assert fingerprint(policy=None) != base
     # where and how loudly candidates train does not change what they become

@@ -273,3 +273,71 @@ def test_resample_ratio_names_its_caller():
 def test_median_windows_must_be_positive_and_finite(windows):
     with pytest.raises(ValueError, match=r"^BaselineRemover: windows must be positive, finite lengths"):
         BaselineRemover(windows=windows).fit(np.zeros((1, 400)))
+
+
+# ------------------------------------------- variable-length records: a list of (leads, length_i) arrays
+
+
+@pytest.fixture(scope="module")
+def episodes_203(shared_data):
+    """The rhythm episodes of the first 2 minutes of record 203: 2 leads, 7 lengths from 1.3 s to 46 s."""
+    pytest.importorskip("wfdb")
+    from sklearn_autonet.ecg import load_episodes
+
+    return load_episodes(shared_data / "mitdb", ["203"], sampto=2 * 60 * FS).X
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: repr(t))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_list_of_equal_length_records_gives_the_array_results(transformer, dtype, ecg_100):
+    X = ecg_100.reshape(2, 6, 3600).transpose(1, 0, 2).astype(dtype)  # six 10 s windows
+    out = clone(transformer).fit_transform(list(X))
+    assert isinstance(out, list) and len(out) == 6 and all(x.dtype == dtype for x in out)
+    np.testing.assert_array_equal(np.stack(out), clone(transformer).fit_transform(X))
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: repr(t))
+def test_each_record_of_a_list_is_transformed_alone(transformer, episodes_203):
+    lengths = [x.shape[1] for x in episodes_203]
+    assert len(set(lengths)) == len(lengths) > 3
+    before = [x.copy() for x in episodes_203]
+    out = clone(transformer).fit(episodes_203).transform(tuple(episodes_203))
+    for x, y, kept in zip(episodes_203, out, before):
+        np.testing.assert_array_equal(x, kept)  # input not modified
+        np.testing.assert_array_equal(y, clone(transformer).fit_transform(x[np.newaxis])[0])
+        assert y.dtype == np.float32
+        if isinstance(transformer, Resampler):
+            assert y.shape == (2, int(np.ceil(x.shape[1] * 25 / 36)))
+        else:
+            assert y.shape == x.shape
+
+
+def test_a_pipeline_of_transformers_keeps_the_list(episodes_203):
+    pipe = make_pipeline(BandpassFilter(0.5, 40, sampling_rate=FS), Resampler(FS, 250), SignalStandardizer())
+    out = pipe.fit_transform(episodes_203)
+    assert [y.shape[1] for y in out] == [int(np.ceil(x.shape[1] * 25 / 36)) for x in episodes_203]
+    np.testing.assert_allclose([y.std(axis=1) for y in out], 1.0, rtol=1e-4)
+
+
+def test_bad_lists_of_records_are_named(episodes_203):
+    X = list(episodes_203[:3])
+    with pytest.raises(ValueError, match=r"^SignalStandardizer: X is a list of records, each a 2-D .* X\[1\] has "
+                       r"shape \(1, 2, \d+\) \(3-D\)"):
+        SignalStandardizer().fit_transform([X[0], X[1][np.newaxis], X[2]])
+    with pytest.raises(ValueError, match=r"^BandpassFilter: X is a list of records with different numbers of leads: "
+                       r"X\[0\] has 2, X\[2\] has 1"):
+        BandpassFilter().fit([X[0], X[1], X[2][:1]])
+    bad = [x.copy() for x in X]
+    bad[2][1, 5] = np.nan
+    with pytest.raises(ValueError, match=r"^Resampler: Input X\[2\] contains NaN: 1 non-finite value\(s\), the first "
+                       r"at lead 1, index 5"):
+        Resampler(FS, 250).transform(bad)
+    with pytest.raises(ValueError, match=r"^BandpassFilter: X\[1\], shape \(2, 20\): signals of length 20 are too"):
+        BandpassFilter().transform([X[0], X[1][:, :20]])
+    # a list of 1-D rows is still one 2-D array
+    assert isinstance(SignalStandardizer().fit_transform([X[0][0], X[0][1]]), np.ndarray)
+    with pytest.raises(ValueError, match=r"^SignalStandardizer: X\[1\] is empty: shape \(2, 0\)"):
+        SignalStandardizer().fit([X[0], X[1][:, :0]])
+    # integer records are read as float64, float32 ones stay float32
+    out = SignalStandardizer().fit_transform([np.ones((2, 5), dtype=int), X[0]])
+    assert out[0].dtype == np.float64 and out[1].dtype == np.float32

@@ -22,6 +22,8 @@ from sklearn_autonet.ecg import (
 
 wfdb = pytest.importorskip("wfdb")
 
+from wfdb_copies import MINUTE, lead_off, write_copy  # noqa: E402
+
 # Beat symbols of PhysioNet's annotation codes, written out here independently of the package.
 BEATS = set("NLRBAaJSVrFejnE/fQ")
 FS = 360
@@ -236,42 +238,6 @@ def test_missing_wfdb_names_the_extra(monkeypatch, mitdb):
 
 
 # ------------------------------------------- reliability round two: damaged records, bad arguments
-
-MINUTE = 60 * FS
-
-
-def write_copy(mitdb, folder, name="100", sampto=MINUTE, damage=None, annotations=True, as_name=None):
-    """The first ``sampto`` samples of a real record, rewritten with wfdb (format 212, same gain).
-
-    ``damage(p_signal)`` changes the signal in mV before it is written; NaN
-    becomes the format's invalid-sample value, which wfdb reads back as NaN.
-    """
-    record = wfdb.rdrecord(str(mitdb / name), sampto=sampto)
-    signal = record.p_signal.copy()
-    if damage is not None:
-        damage(signal)
-    as_name = as_name or name
-    folder.mkdir(parents=True, exist_ok=True)
-    wfdb.wrsamp(
-        as_name, fs=record.fs, units=record.units, sig_name=record.sig_name, p_signal=signal,
-        fmt=record.fmt, adc_gain=record.adc_gain, baseline=record.baseline, write_dir=str(folder),
-    )
-    if annotations:
-        ann = wfdb.rdann(str(mitdb / name), "atr", sampto=sampto)
-        inside = np.flatnonzero(ann.sample < sampto)  # rdann's sampto includes sampto itself
-        wfdb.wrann(
-            as_name, "atr", ann.sample[inside], [ann.symbol[i] for i in inside],
-            aux_note=[ann.aux_note[i] for i in inside], write_dir=str(folder),
-        )
-    return folder
-
-
-def lead_off(start, stop, lead=0, value=np.nan):
-    def damage(signal):
-        signal[start:stop, lead] = value
-
-    return damage
-
 
 @pytest.fixture(scope="module")
 def clean_100(mitdb):

@@ -544,6 +544,8 @@ def test_spec_beyond_the_cap_is_never_built(saved, tmp_path):
     ("tensors.head.bias", {"shape": [2]}, r"key \"tensors\['head.bias'\]\" must be an object with exactly 'shape' and 'dtype'"),
     ("spec.layers.0.kind", "conv", r"key 'spec.layers\[0\].kind' must be 'dense'"),
     ("spec.layers.0.kernel_size", 0, r"key 'spec.layers\[0\].kernel_size' must be an integer in \[1, "),
+    ("spec.layers.0.stride", 0, r"invalid architecture: network spec: layer 0 field 'stride' must be at least 1"),
+    ("spec.layers.1.stride", 2, r"key 'spec.layers\[1\]' must have kernel_size 1, in_length 1 and stride 1"),
     ("spec.activation", "softplus", r"invalid architecture: unknown activation 'softplus'"),
     ("spec.n_side", 2, r"key 'spec.n_side' must be an integer in \[0, 0\]"),
     ("params.max_width", 0, r"key 'params' holds an invalid parameter: The 'max_width' parameter of AutoNetLCNClassifier must be"),

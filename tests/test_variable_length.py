@@ -81,16 +81,18 @@ def test_crop_loader_yields_one_crop_per_record_with_its_weight():
         np.testing.assert_array_equal(np.asarray(Xb["sample_weight"]), np.asarray(yb, dtype=np.float32))
 
 
-@pytest.mark.parametrize("depth", [1, 3])
-def test_padding_never_changes_a_record_result(depth):
-    spec = network_spec(DataProperties(100, "signal", (2, 64), 3), depth, 4)
+@pytest.mark.parametrize("depth, stem", [(1, 1), (3, 1), (2, 3)])
+def test_padding_never_changes_a_record_result(depth, stem):
+    spec = network_spec(DataProperties(100, "signal", (2, 64), 3), depth, 4, stem=stem)
+    assert spec.hidden[0].stride == stem
     torch.manual_seed(0)
     net = LCNNetwork(spec).double().eval()
     for block in net.blocks:  # running statistics that are not the identity
         block.norm.running_mean.uniform_(-1, 1)
         block.norm.running_var.uniform_(0.5, 2)
     rng = np.random.RandomState(0)
-    lengths = [8, 37, 64, 101, 23]
+    field = receptive_field(spec)  # the shortest record the network reads
+    lengths = [field, field + 13, 64, 101, field + 1]
     X = read_records([rng.randn(2, n) for n in lengths])
     batch, lens = X.padded(np.arange(len(X)))
     with torch.no_grad():

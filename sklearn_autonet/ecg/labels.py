@@ -1,4 +1,4 @@
-"""Beat symbols of wfdb annotations and the AAMI EC57 class map."""
+"""Labels read from wfdb annotations: beat symbols, the AAMI EC57 class map, rhythm changes."""
 
 from __future__ import annotations
 
@@ -24,6 +24,26 @@ AAMI_MAP = {
 #: codes.  Everything else ('+' rhythm change, '~' noise, '|' artefact, '!' flutter
 #: wave, 'x' blocked P wave, ...) is not a beat: it is neither a sample nor an RR end.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ")
+
+#: Rhythm codes of the MIT-BIH Arrhythmia Database (the ``aux_note`` of its ``'+'``
+#: annotations, without the opening parenthesis) and what they mean.
+RHYTHM_CODES = {
+    "AB": "atrial bigeminy",
+    "AFIB": "atrial fibrillation",
+    "AFL": "atrial flutter",
+    "B": "ventricular bigeminy",
+    "BII": "2nd degree heart block",
+    "IVR": "idioventricular rhythm",
+    "N": "normal sinus rhythm",
+    "NOD": "nodal (A-V junctional) rhythm",
+    "P": "paced rhythm",
+    "PREX": "pre-excitation (WPW)",
+    "SBR": "sinus bradycardia",
+    "SVTA": "supraventricular tachyarrhythmia",
+    "T": "ventricular trigeminy",
+    "VFL": "ventricular flutter",
+    "VT": "ventricular tachycardia",
+}
 
 
 def check_label_map(label_map, name="label_map"):
@@ -124,3 +144,98 @@ def map_symbols(symbols, label_map: Mapping[str, object] | None = None):
     labels = np.array([label_map.get(s) for s in symbols], dtype=object)
     known = np.array([s in label_map for s in symbols], dtype=bool)
     return labels, known
+
+
+def rhythm_code(note):
+    """The rhythm code of an ``aux_note``: ``'(AFIB\\x00'`` -> ``'AFIB'``, ``''`` when there is none.
+
+    Parameters
+    ----------
+    note : str or None
+        An annotation's ``aux_note``.
+
+    Returns
+    -------
+    code : str
+
+    Examples
+    --------
+    >>> from sklearn_autonet.ecg.labels import rhythm_code
+    >>> rhythm_code("(AFIB\\x00"), rhythm_code(None)
+    ('AFIB', '')
+    """
+    return str(note or "").strip("\x00 ").lstrip("(")
+
+
+def rhythm_changes(annotation):
+    """Where a record's rhythm changes, and to what.
+
+    Rhythm changes are the ``'+'`` annotations with a non-empty ``aux_note``
+    (``'(N'``, ``'(AFIB'``, ...); each starts an episode that lasts until the
+    next one.
+
+    Parameters
+    ----------
+    annotation : wfdb.Annotation
+        A record's annotations.
+
+    Returns
+    -------
+    samples : ndarray of int64
+        Sample of each rhythm change, in increasing order (ties keep the file's order).
+    codes : ndarray of str
+        The new rhythm's code, see :func:`rhythm_code`.
+    """
+    symbols = np.asarray(annotation.symbol, dtype=object)
+    notes = annotation.aux_note if annotation.aux_note is not None else [""] * len(symbols)
+    codes = np.array([rhythm_code(n) for n in notes], dtype=object)
+    change = (symbols == "+") & (codes != "")
+    samples = np.asarray(annotation.sample, dtype=np.int64)[change]
+    order = np.argsort(samples, kind="stable")
+    return samples[order], codes[change][order].astype(str)
+
+
+def beat_indicator(annotation, starts, length, offset=0, label_map=None):
+    """Which beat classes each window holds, as a 0/1 indicator matrix.
+
+    A beat belongs to a window when its annotation sample (the R peak) lies in
+    ``[start, start + length)``: a beat whose QRS straddles the window's edge
+    counts in the window that holds its R peak.  Annotations that are not
+    beats (:data:`BEAT_SYMBOLS`) and beats whose symbol ``label_map`` does not
+    know are not counted.
+
+    Parameters
+    ----------
+    annotation : wfdb.Annotation
+        A record's annotations.
+    starts : array-like of int
+        Window starts, in samples relative to ``offset``.
+    length : int
+        Window length in samples.
+    offset : int, default=0
+        Sample of the record where ``starts`` count from.
+    label_map : mapping of str to label, default=None
+        Beat symbol -> class.  None: :data:`AAMI_MAP`.
+
+    Returns
+    -------
+    indicator : ndarray of shape (n_windows, n_classes), dtype int64
+        1 where the window holds a beat of the class.  A window without
+        beats has a row of zeros.
+    classes : tuple
+        The columns' classes, :func:`class_names` of the map (all of them,
+        also those no window holds, so that data sets read separately agree).
+    """
+    label_map = AAMI_MAP if label_map is None else check_label_map(label_map)
+    classes = class_names(label_map)
+    symbols = np.asarray(annotation.symbol, dtype=object)
+    samples = np.asarray(annotation.sample, dtype=np.int64) - offset
+    starts = np.asarray(starts, dtype=np.int64)
+    indicator = np.zeros((len(starts), len(classes)), dtype=np.int64)
+    is_beat = np.isin(symbols, list(BEAT_SYMBOLS))
+    for column, name in enumerate(classes):
+        members = [symbol for symbol, label in label_map.items() if label == name]
+        peaks = np.sort(samples[is_beat & np.isin(symbols, members)])
+        inside = np.searchsorted(peaks, starts + length) - np.searchsorted(peaks, starts)
+        indicator[:, column] = inside > 0
+    return indicator, classes

@@ -1,9 +1,10 @@
 """Signal preprocessing transformers for ECG: filters, resampling, standardisation.
 
 Each transformer takes a batch of signals, ``(n_samples, n_leads, length)`` or
-single-lead ``(n_samples, length)``, returns the same layout (``Resampler``
-changes ``length``), works sample by sample (nothing is learnt in ``fit``) and
-never modifies its input.  They go in a :class:`~sklearn.pipeline.Pipeline`
+single-lead ``(n_samples, length)``, or a list of records of different lengths,
+NumPy arrays ``(n_leads, length_i)`` (aeon's convention), and returns the same
+layout (``Resampler`` changes the lengths), works sample by sample (nothing is
+learnt in ``fit``) and never modifies its input.  They go in a :class:`~sklearn.pipeline.Pipeline`
 before :class:`~sklearn_autonet.AutoNetLCNClassifier`.  ``set_output`` is not
 offered: the outputs are signals, not named feature columns.
 """
@@ -80,21 +81,98 @@ def check_signals(X, name="X", estimator=None):
         raise ValueError(f"{who}{name} has signals with 0 leads; shape {X.shape}.")
     if X.shape[-1] < 1:
         raise ValueError(f"{who}{name} has signals of length 0; shape {X.shape}.")
-    finite = np.isfinite(X)
-    if not finite.all():
-        bad = ~finite
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = (
-            f"sample {first[0]}, lead {first[1]}, index {first[2]}"
-            if X.ndim == 3
-            else f"sample {first[0]}, index {first[1]}"
-        )
-        kind = "NaN" if np.isnan(X).any() else "infinity"
-        raise ValueError(
-            f"{who}Input {name} contains {kind}: {int(bad.sum())} non-finite value(s), the first at "
-            f"{where}; the signals must be finite (cut out or interpolate the gaps first)."
-        )
+    _check_finite(X, ("sample", "lead", "index") if X.ndim == 3 else ("sample", "index"), name, who)
     return X
+
+
+def _check_finite(X, axes, name, who):
+    """Raise a ``ValueError`` with the count and first position (named by ``axes``) of non-finite values."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad = ~finite
+    where = ", ".join(f"{axis} {int(i)}" for axis, i in zip(axes, np.argwhere(bad)[0]))
+    kind = "NaN" if np.isnan(X).any() else "infinity"
+    raise ValueError(
+        f"{who}Input {name} contains {kind}: {int(bad.sum())} non-finite value(s), the first at "
+        f"{where}; the signals must be finite (cut out or interpolate the gaps first)."
+    )
+
+
+def is_signal_list(X):
+    """Whether ``X`` is a list of records: a list or tuple of NumPy arrays, one at least 2-D.
+
+    Such a list is a collection of records of (possibly) different lengths,
+    each ``(n_leads, length_i)``; other lists (of numbers, of 1-D arrays, nested
+    Python lists) are read as one array.
+
+    Parameters
+    ----------
+    X : object
+        The caller's input.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(x, np.ndarray) for x in X)
+        and any(x.ndim >= 2 for x in X)
+    )
+
+
+def check_signal_list(X, name="X", estimator=None):
+    """Validate a list of records ``(n_leads, length_i)``: each as :func:`check_signals` checks a batch.
+
+    Parameters
+    ----------
+    X : list of ndarray
+        The records, see :func:`is_signal_list`.
+    name : str, default="X"
+        Name of the input in the messages.
+    estimator : estimator instance or str, default=None
+        Named at the start of every message.
+
+    Returns
+    -------
+    records : list of ndarray
+        Each record as a float32 (kept) or float64 array, possibly the caller's own.
+
+    Raises
+    ------
+    ValueError
+        When a record is not 2-D (a list mixing 2-D and 3-D arrays), the
+        records have different numbers of leads, or a record is empty or not
+        finite; the message names the record's index.
+    """
+    who = _owner(estimator)
+    first = X[0]
+    for i, x in enumerate(X):
+        if x.ndim != 2:
+            raise ValueError(
+                f"{who}{name} is a list of records, each a 2-D (n_leads, length) array, but {name}[{i}] has "
+                f"shape {x.shape} ({x.ndim}-D) while {name}[0] has shape {first.shape}; pass one list of 2-D "
+                "records (x[np.newaxis] for a single-lead record), or one 3-D array (n_samples, n_leads, length)."
+            )
+        if x.shape[0] != first.shape[0]:
+            raise ValueError(
+                f"{who}{name} is a list of records with different numbers of leads: {name}[0] has "
+                f"{first.shape[0]}, {name}[{i}] has {x.shape[0]} (shape {x.shape}); every record needs the "
+                "same leads, in the same order."
+            )
+    records = []
+    for i, x in enumerate(X):
+        if x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"{who}{name}[{i}] is empty: shape {x.shape} (n_leads, length).")
+        x = check_array(
+            x, dtype=(np.float64, np.float32), ensure_all_finite=False, input_name=f"{name}[{i}]",
+            estimator=None if estimator is None else who[:-2],
+        )
+        _check_finite(x, ("lead", "index"), f"{name}[{i}]", who)
+        records.append(x)
+    return records
 
 
 def check_rate(value, name, where=None):
@@ -193,8 +271,8 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length)
-            Signals.
+        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length), or list of ndarray
+            Signals, or a list of records ``(n_leads, length_i)``.
         y : None
             Ignored.
 
@@ -204,7 +282,10 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
             This transformer.
         """
         self._check_settings()
-        check_signals(X, estimator=self)
+        if is_signal_list(X):
+            check_signal_list(X, estimator=self)
+        else:
+            check_signals(X, estimator=self)
         return self
 
     def transform(self, X):
@@ -212,16 +293,27 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length)
-            Signals; not modified.
+        X : array-like of shape (n_samples, n_leads, length) or (n_samples, length), or list of ndarray
+            Signals, or a list of records ``(n_leads, length_i)`` of different
+            lengths (see :func:`is_signal_list`); not modified.
 
         Returns
         -------
-        X_out : ndarray of the same layout
-            Transformed signals, float32 for float32 input, else float64.
+        X_out : ndarray of the same layout, or list of ndarray
+            Transformed signals, float32 for float32 input, else float64; for
+            a list, a list with each record transformed alone, as it would be
+            in a batch.
         """
         self._validate_params()
         self._check_settings()
+        if is_signal_list(X):
+            out = []
+            for i, x in enumerate(check_signal_list(X, estimator=self)):
+                try:
+                    out.append(np.asarray(self._transform(x[np.newaxis]), dtype=x.dtype)[0])
+                except ValueError as exc:
+                    raise ValueError(f"{_owner(self)}X[{i}], shape {x.shape}: {exc}") from exc
+            return out
         X = check_signals(X, estimator=self)
         out = self._transform(X)
         return np.asarray(out, dtype=X.dtype)

@@ -15,7 +15,15 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
 
-from .labels import AAMI_MAP, BEAT_SYMBOLS, check_label_map, class_names, map_symbols
+from .labels import (
+    AAMI_MAP,
+    BEAT_SYMBOLS,
+    beat_indicator,
+    check_label_map,
+    class_names,
+    map_symbols,
+    rhythm_changes,
+)
 from .preprocessing import check_rate, resample_ratio, resample_signal
 from .rr import rr_features
 
@@ -398,13 +406,22 @@ def _load_records(where, directory, records, leads, sampfrom, sampto, fs, extens
     """Read every record and its annotations (``annotations``: "required", "optional" or "none").
 
     ``where`` (the public function's name) starts the messages.  ``preprocess``
-    (a transformer or None) is applied to each whole record, as a batch of one
-    signal ``(1, n_leads, length)``; a record with NaN or infinite samples is
-    refused then, since no filter can run across them.
+    (a transformer or None) is applied to each whole record, see :func:`_read_one`.
 
     Returns the folder, the record names, ``{name: (record, annotation or None)}``
     and the output sampling rate (``fs``, else the records' common rate).
     """
+    directory, names, fs = _record_names(where, directory, records, fs)
+    loaded = {}
+    for name in names:
+        record = _read_one(where, directory / name, leads, sampfrom, sampto, fs, preprocess)
+        loaded[name] = (record, _read_annotations(directory / name, record, extension, annotations))
+    rates = {name: record.fs for name, (record, _) in loaded.items()}
+    return directory, names, loaded, _common_rate(fs, rates)
+
+
+def _record_names(where, directory, records, fs):
+    """The folder as a path, the checked record names (``records``, or all of the folder) and ``fs``."""
     directory = Path(directory)
     if fs is not None:
         fs = check_rate(fs, "fs", where)
@@ -412,50 +429,65 @@ def _load_records(where, directory, records, leads, sampfrom, sampto, fs, extens
         names = list_records(directory)
         if not names:
             raise ValueError(f"no wfdb records (no RECORDS file, no .hea files) in {directory}")
-    else:
-        if isinstance(records, (str, Integral, PurePath)):
-            records = [records]
-        names = [str(r) for r in records]
-        if not names:
-            raise ValueError(f"{where}: records= is empty; pass None to read every record in {directory}.")
-        for name in names:
-            check_record_name(name, directory, "records=")
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"{where}: records= lists the record(s) {repeated} more than once.")
-    loaded = {}
+        return directory, names, fs
+    if isinstance(records, (str, Integral, PurePath)):
+        records = [records]
+    names = [str(r) for r in records]
+    if not names:
+        raise ValueError(f"{where}: records= is empty; pass None to read every record in {directory}.")
     for name in names:
-        base = directory / name
-        record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
-        if fs is not None and fs != record.fs:
-            resample_ratio(record.fs, fs, where)  # refused before anything is computed
-        if preprocess is not None:
-            bad = np.argwhere(~np.isfinite(record.signal))
-            if len(bad):
-                raise ValueError(
-                    f"{where}: record {_sibling(base, 'hea')} has {len(bad)} NaN or infinite sample(s) "
-                    f"(lead off or invalid samples; the first in lead {record.lead_names[bad[0][0]]!r} at "
-                    f"sample {bad[0][1] + record.sampfrom}), and preprocess= cannot filter across them. "
-                    "Read it without preprocess= (the beats or windows that hold them are dropped) and "
-                    "transform the data set's X, or read a sample range without them."
-                )
-            record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
-        ann = None
-        if annotations != "none":
-            try:
-                ann = read_annotation(base, extension)
-            except FileNotFoundError:
-                if annotations == "required":
-                    raise
-            if ann is not None:
-                check_annotation_fits(ann, record.record_length, _sibling(base, extension))
-        loaded[name] = (record, ann)
+        check_record_name(name, directory, "records=")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{where}: records= lists the record(s) {repeated} more than once.")
+    return directory, names, fs
+
+
+def _read_one(where, base, leads, sampfrom, sampto, fs, preprocess):
+    """One record's signals, its resampling ratio to ``fs`` checked, ``preprocess`` applied.
+
+    ``preprocess`` is applied to the whole record, as a batch of one signal
+    ``(1, n_leads, length)``; a record with NaN or infinite samples is refused
+    then, since no filter can run across them.
+    """
+    record = read_record(base, leads=leads, sampfrom=sampfrom, sampto=sampto)
+    if fs is not None and fs != record.fs:
+        resample_ratio(record.fs, fs, where)  # refused before anything is computed
+    if preprocess is not None:
+        bad = np.argwhere(~np.isfinite(record.signal))
+        if len(bad):
+            raise ValueError(
+                f"{where}: record {_sibling(base, 'hea')} has {len(bad)} NaN or infinite sample(s) "
+                f"(lead off or invalid samples; the first in lead {record.lead_names[bad[0][0]]!r} at "
+                f"sample {bad[0][1] + record.sampfrom}), and preprocess= cannot filter across them. "
+                "Read it without preprocess= (the beats or windows that hold them are dropped) and "
+                "transform the data set's X, or read a sample range without them."
+            )
+        record.signal = np.asarray(clone(preprocess).fit_transform(record.signal[np.newaxis]))[0]
+    return record
+
+
+def _read_annotations(base, record, extension, annotations):
+    """The record's annotations checked against its length; None when not wanted or (optional) missing."""
+    if annotations == "none":
+        return None
+    try:
+        ann = read_annotation(base, extension)
+    except FileNotFoundError:
+        if annotations == "required":
+            raise
+        return None
+    check_annotation_fits(ann, record.record_length, _sibling(base, extension))
+    return ann
+
+
+def _common_rate(fs, rates):
+    """``fs``, else the one rate of ``{name: rate}``; a ``ValueError`` when the records differ."""
     if fs is not None:
-        return directory, names, loaded, fs
-    rates = {name: record.fs for name, (record, _) in loaded.items()}
+        return fs
     if len(set(rates.values())) > 1:
         raise ValueError(f"the records have different sampling rates {rates}; pass fs= to resample them to one.")
-    return directory, names, loaded, rates[names[0]]
+    return next(iter(rates.values()))
 
 
 def _to_rate(record, out_fs, where):
@@ -468,7 +500,9 @@ def _to_rate(record, out_fs, where):
 
 
 def _lead_off(windows, where, record, what):
-    """Which windows ``(n, leads, T)`` are usable; warn with the counts of those that are not.
+    """Which windows are usable; warn with the counts of those that are not.
+
+    ``windows`` is an array ``(n, leads, T)`` or a list of ``(leads, T_i)`` arrays.
 
     A window is dropped when it holds a NaN or infinite sample (wfdb reads the
     signal format's invalid-sample value as NaN: the lead was off) or when a
@@ -476,10 +510,17 @@ def _lead_off(windows, where, record, what):
     """
     if len(windows) == 0:
         return np.ones(0, dtype=bool)
-    finite = np.isfinite(windows).all(axis=(1, 2))
-    flat = np.zeros(len(windows), dtype=bool)
-    if windows.shape[2] > 1:
-        flat[finite] = (np.ptp(windows[finite], axis=2) == 0).any(axis=1)
+    if isinstance(windows, np.ndarray):
+        finite = np.isfinite(windows).all(axis=(1, 2))
+        flat = np.zeros(len(windows), dtype=bool)
+        if windows.shape[2] > 1:
+            flat[finite] = (np.ptp(windows[finite], axis=2) == 0).any(axis=1)
+    else:
+        finite = np.array([np.isfinite(w).all() for w in windows], dtype=bool)
+        flat = np.array(
+            [bool(f and w.shape[1] > 1 and (np.ptp(w, axis=1) == 0).any()) for f, w in zip(finite, windows)],
+            dtype=bool,
+        )
     keep = finite & ~flat
     if not keep.all():
         warnings.warn(
@@ -761,11 +802,9 @@ def rhythm_labels(annotation, starts, length, offset=0):
     -------
     labels : ndarray of str, shape (n_windows,)
     """
-    symbols = np.asarray(annotation.symbol, dtype=object)
-    notes = np.asarray(annotation.aux_note if annotation.aux_note is not None else [""] * len(symbols), dtype=object)
-    change = (symbols == "+") & np.array([bool(str(n).strip("\x00 ")) for n in notes], dtype=bool)
-    begin = np.concatenate([[-np.inf], np.asarray(annotation.sample, dtype=np.float64)[change] - offset])
-    names = [""] + [str(n).strip("\x00 ").lstrip("(") for n in notes[change]]
+    samples, codes = rhythm_changes(annotation)
+    begin = np.concatenate([[-np.inf], samples.astype(np.float64) - offset])
+    names = [""] + codes.tolist()
     end = np.concatenate([begin[1:], [np.inf]])
     a = np.asarray(starts, dtype=np.float64)[:, None]
     overlap = np.clip(np.minimum(a + length, end) - np.maximum(a, begin), 0, None)
@@ -781,6 +820,7 @@ def load_windows(
     fs=None,
     leads=None,
     label="rhythm",
+    label_map=None,
     annotation="atr",
     sampfrom=0,
     sampto=None,
@@ -807,12 +847,18 @@ def load_windows(
         :func:`scipy.signal.resample_poly`); None: the records' own, common rate.
     leads : str, int or sequence of them, default=None
         Leads to keep, by name or index; None: all.
-    label : "rhythm", callable or None, default="rhythm"
+    label : "rhythm", "beats", callable or None, default="rhythm"
         ``"rhythm"``: the rhythm annotation in force over most of the window
-        (see :func:`rhythm_labels`; needs the annotation file).  A callable
+        (see :func:`rhythm_labels`; needs the annotation file).  ``"beats"``:
+        the beat classes the window holds, as a multi-label indicator matrix
+        (see :func:`~sklearn_autonet.ecg.labels.beat_indicator`: a beat counts
+        in the window that holds its annotated R peak).  A callable
         ``label(annotation, start, stop)`` gets the record's wfdb annotation (or
         None when it has none) and the window's sample range in the record at
         its own rate, and returns the label.  None: ``y`` is None.
+    label_map : mapping of str to label, default=None
+        With ``label="beats"``: beat symbol -> class, one column per class.
+        None: :data:`AAMI_MAP` (columns N, S, V, F, Q).
     annotation : str, default="atr"
         Annotation file extension.
     sampfrom, sampto : int, default=0, None
@@ -827,10 +873,12 @@ def load_windows(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``X`` (n_windows, n_leads, round(length * fs)) float32, ``y``,
+        ``X`` (n_windows, n_leads, round(length * fs)) float32, ``y``
+        ((n_windows,), or (n_windows, n_classes) 0/1 for ``label="beats"``),
         ``groups`` (record names), ``starts`` (first sample of each window in
         its record, at the record's rate), ``fs``, ``class_names`` (the sorted
-        labels), ``lead_names`` (per record), ``records``.
+        labels; for ``"beats"`` the columns' classes, every class of the map,
+        also those no window holds), ``lead_names`` (per record), ``records``.
 
     Examples
     --------
@@ -838,14 +886,21 @@ def load_windows(
     >>> data = load_windows("shared/data/mitdb_wfdb", ["232"], length=10)  # doctest: +SKIP
     >>> data.X.shape, set(data.y.tolist())                                 # doctest: +SKIP
     ((180, 2, 3600), {'SBR'})
+    >>> beats = load_windows("shared/data/mitdb", ["208", "213"], length=10, step=5,
+    ...                      label="beats")                                   # doctest: +SKIP
+    >>> beats.y.shape, beats.class_names, beats.y.sum(axis=0).tolist()      # doctest: +SKIP
+    ((720, 5), ('N', 'S', 'V', 'F', 'Q'), [720, 49, 552, 503, 4])
     """
     where = "load_windows"
-    if not (label is None or label == "rhythm" or callable(label)):
-        raise ValueError(f"label must be 'rhythm', a callable or None; got {label!r}.")
+    if not (label is None or callable(label) or label in ("rhythm", "beats")):
+        raise ValueError(f"label must be 'rhythm', 'beats', a callable or None; got {label!r}.")
+    if label_map is not None and not (isinstance(label, str) and label == "beats"):
+        raise ValueError(f"{where}: label_map= maps beat symbols to classes for label='beats'; got label={label!r}.")
+    beat_map = AAMI_MAP if label_map is None else check_label_map(label_map)
     _check_seconds(where, length=length, step=step)
     if not length > 0 or (step is not None and not step > 0):
         raise ValueError(f"length and step must be positive; got {length!r}, {step!r}.")
-    wanted = "none" if label is None else ("required" if label == "rhythm" else "optional")
+    wanted = "none" if label is None else ("optional" if callable(label) else "required")
     directory, names, loaded, out_fs = _load_records(
         where, directory, records, leads, sampfrom, sampto, fs, annotation, wanted, preprocess
     )
@@ -884,6 +939,8 @@ def load_windows(
         X.append(windows[usable])
         if label == "rhythm":
             y.append(rhythm_labels(ann, starts, native_length, offset=record.sampfrom))
+        elif label == "beats":
+            y.append(beat_indicator(ann, starts, native_length, offset=record.sampfrom, label_map=beat_map)[0])
         elif label is not None:
             absolute = starts + record.sampfrom
             y.append(np.asarray([label(ann, int(s), int(s) + native_length) for s in absolute]))
@@ -903,7 +960,11 @@ def load_windows(
         groups=np.concatenate(groups),
         starts=np.concatenate(starts_all),
         fs=out_fs,
-        class_names=None if y_all is None else tuple(np.unique(y_all).tolist()),
+        class_names=(
+            class_names(beat_map)
+            if label == "beats"
+            else None if y_all is None else tuple(np.unique(y_all).tolist())
+        ),
         lead_names={name: rec.lead_names for name, (rec, _) in loaded.items()},
         records=tuple(names),
     )
