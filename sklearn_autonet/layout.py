@@ -5,7 +5,7 @@ and ``signal_shape`` and the training array, and is then the only place that
 knows the layout: it reads ``X`` at fit and predict time (with the checks and
 messages of each layout), tells the hyperparameters what the network's input
 is, gives the ONNX exporter the shape of one input row, and is saved with the
-model.  Three layouts exist:
+model.  Four layouts exist:
 
 * ``"tabular"``: 2-D ``(n, n_features)``, dense blocks;
 * ``"signal"``: 3-D ``(n, leads, length)`` (2-D input read as one lead under
@@ -82,7 +82,7 @@ class InputLayout:
     >>> import numpy as np
     >>> layout, X = InputLayout.fit(np.zeros((5, 2, 8)), input_kind="auto")
     >>> layout, X.dtype
-    (InputLayout(kind='signal', shape=(2, 8), n_side=0, flat=False), dtype('float32'))
+    (InputLayout(kind='signal', shape=(2, 8), n_side=0, flat=False, variable=False), dtype('float32'))
     >>> InputLayout.fit(np.zeros((5, 19)), signal_shape=(1, 16))[0].describe()
     'signal 1x16 + 3 side features, as flat rows'
     """
