@@ -107,6 +107,21 @@ CASES = {
     "fit-1d-X": fit_case(TAB_X[:, 0], TAB_Y, ValueError, "Expected 2D array"),
     "fit-4d-X": fit_case(RNG.randn(60, 2, 4, 8), TAB_Y, ValueError, "must be 2-D .* or 3-D .* 4 dimensions"),
     "fit-ragged-list": fit_case(RAGGED, [0, 1] * 10 + [0], ValueError, "ragged sequence"),
+    "fit-records-2d-and-3d": fit_case(
+        [RNG.randn(2, 30), RNG.randn(1, 2, 40), RNG.randn(2, 35)], [0, 1, 0], ValueError,
+        r"record 1 has shape \(1, 2, 40\) \(the records have 2 and 3 dimensions\)",
+    ),
+    "fit-records-lead-counts": fit_case(
+        [RNG.randn(2, 30), RNG.randn(3, 40), RNG.randn(2, 35)], [0, 1, 0], ValueError,
+        "different numbers of leads: record 0 has 2, record 1 has 3",
+    ),
+    "fit-records-nan": fit_case(
+        [RNG.randn(2, 30), with_nan(RNG.randn(2, 40)), RNG.randn(2, 35)], [0, 1, 0], ValueError,
+        r"record 1 of X holds 1 non-finite value\(s\)",
+    ),
+    "fit-records-label-length": fit_case(
+        [RNG.randn(2, 30), RNG.randn(2, 40), RNG.randn(2, 35)], [0, 1], ValueError, "inconsistent numbers of samples"
+    ),
     "fit-signal-length-1": fit_case(RNG.randn(60, 2, 1), TAB_Y, ValueError, "length >= 2"),
     "fit-tabular-kind-3d": dict(
         call=lambda models, X, y: AutoNetLCNClassifier(input_kind="tabular", **FAST).fit(X, y),
@@ -173,6 +188,10 @@ CASES = {
         r"too large for float32.*largest magnitude is 1e\+39.*float32 holds up to 3\.403e\+38",
     ),
     "predict-ragged-list": one_arg(predict_on("tabular", "predict"), RAGGED, ValueError, "ragged sequence"),
+    "predict-records-on-an-array-model": one_arg(
+        predict_on("signal", "predict"), [SIG_X[0], SIG_X[1, :, :20]], ValueError,
+        "list of records of different lengths, but this AutoNetLCNClassifier was fitted on fixed-length input",
+    ),
     "predict-one-sample": one_arg(predict_on("tabular", "predict_proba"), TAB_X[:1]),
     "predict-int-X": one_arg(predict_on("tabular", "predict"), RNG.randint(-3, 3, size=(5, 5))),
     "predict-float32-signal": one_arg(predict_on("signal", "predict_proba"), SIG_X[:5]),
@@ -198,7 +217,7 @@ CASES = {
 def test_bad_input_case(name, fitted):
     case = CASES[name]
     args = case["args"]
-    copies = [np.array(a, dtype=object) if isinstance(a, list) else np.copy(a) for a in args]
+    copies = [snapshot(a) for a in args]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if case["error"] is None:
@@ -208,10 +227,24 @@ def test_bad_input_case(name, fitted):
                 case["call"](fitted, *args)
             assert type(info.value).__module__.split(".")[0] not in ("torch", "skorch")
     for original, copy in zip(args, copies):
-        if isinstance(original, list):
+        if is_records(original):
+            for record, kept in zip(original, copy, strict=True):
+                np.testing.assert_array_equal(record, kept)
+        elif isinstance(original, list):
             assert original == copy.tolist()
         else:
             np.testing.assert_array_equal(np.asarray(original), copy)
+
+
+def is_records(value):
+    return isinstance(value, list) and any(isinstance(r, np.ndarray) for r in value)
+
+
+def snapshot(value):
+    """A copy to compare the input with afterwards (a list of record arrays: each record copied)."""
+    if is_records(value):
+        return [np.copy(r) for r in value]
+    return np.array(value, dtype=object) if isinstance(value, list) else np.copy(value)
 
 
 def test_single_member_class_trains_on_its_one_sample():
