@@ -358,7 +358,7 @@ class InputLayout:
 
     def _read_records(self, estimator, X, name):
         """Records (a list, or an array of equal-length signals) for a variable-length model."""
-        if is_record_list(X):
+        if is_record_list(X) or (isinstance(X, (list, tuple)) and len(X) == 0):
             records = read_records(X)
         else:
             check_not_ragged(X)

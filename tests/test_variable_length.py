@@ -13,7 +13,7 @@ from sklearn_autonet.crops import CropLoader
 from sklearn_autonet.hyperparameters import DataProperties, network_spec
 from sklearn_autonet.layout import InputLayout
 from sklearn_autonet.modules import LCNNetwork
-from sklearn_autonet.ragged import RaggedSignals, read_records, receptive_field
+from sklearn_autonet.ragged import RaggedSignals, inference_batches, read_records, receptive_field
 
 FAST = dict(max_candidates=2, max_epochs=3, min_steps_per_epoch=1, ensemble_size=2, random_state=0)
 
@@ -79,6 +79,16 @@ def test_crop_loader_yields_one_crop_per_record_with_its_weight():
         # each crop's constant value is its record's length; the weight and label travel with it
         np.testing.assert_array_equal(Xb["X"][:, 0, 0].numpy(), (np.asarray(yb) * 20 + 30).astype(np.float32))
         np.testing.assert_array_equal(np.asarray(Xb["sample_weight"]), np.asarray(yb, dtype=np.float32))
+
+
+def test_prediction_batches_pad_little():
+    lengths = [10] * 99 + [10_000]
+    X = RaggedSignals(np.zeros((1, sum(lengths)), np.float32), lengths)
+    batches = list(inference_batches(X, 32))
+    assert sorted(np.concatenate([rows for rows, _ in batches]).tolist()) == list(range(100))
+    padded = sum(inputs["X"].numel() for _, inputs in batches)
+    assert padded == 3 * 32 * 10 + 4 * 10_000  # the long record pads its own batch of 4, not the collection
+    assert padded < 100 * 10_000 / 20
 
 
 @pytest.mark.parametrize("depth, stem", [(1, 1), (3, 1), (2, 3)])
@@ -190,6 +200,8 @@ def test_bad_records_at_predict(records, fitted):
     with pytest.raises(ValueError, match=rf"1 record\(s\) of X are shorter than {needed} samples"):
         fitted.predict([X[0], np.zeros((2, needed - 1))])
     assert fitted.predict([X[0], np.zeros((2, needed))]).shape == (2,)
+    with pytest.raises(ValueError, match="X is an empty collection of records"):
+        fitted.predict([])
     with pytest.raises(ValueError, match=r"pass such a list, or a 3-D array \(n_samples, 2, length\)"):
         fitted.predict(np.zeros((4, 80)))
     # equal-length records as one 3-D array are records too
