@@ -71,7 +71,7 @@ def read_records(X, name="X"):
         the first offending record and says what to pass instead.
     """
     if len(X) == 0:
-        raise ValueError(f"{name} is an empty collection of records; pass at least 2 (leads, length) arrays.")
+        raise ValueError(f"{name} is an empty collection of records; pass one (leads, length) array per record.")
     records = []
     for i, record in enumerate(X):
         array = np.asarray(record) if not isinstance(record, np.ndarray) else record
