@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_autonet.datasets import rr_ratio_features
+from sklearn_autonet.datasets import mitbih_mean_rr
+from sklearn_autonet.ecg import normalize_rr
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("AUTONET_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
@@ -19,8 +20,9 @@ def mitbih_beats(train_size=None, seed=0, rr=False):
 
     Returns ``{"train": (X, y, records), "test": (X, y, records)}`` with X of
     shape (n, 1, 256) at 360 Hz.  ``train_size`` subsamples DS1 uniformly.
-    ``rr=True`` appends a fourth array to each tuple: the four RR ratio
-    features of :func:`sklearn_autonet.datasets.rr_ratio_features`.
+    ``rr=True`` appends a fourth array to each tuple: the four RR intervals
+    divided by their record's mean RR (:func:`sklearn_autonet.ecg.normalize_rr`),
+    the embedded set's side features.
     """
     d = np.load(DATA / "mitbih_beats" / "mitbih_beats_ds1_ds2.npz")
     out = {}
@@ -30,7 +32,8 @@ def mitbih_beats(train_size=None, seed=0, rr=False):
         X -= X.mean(axis=1, keepdims=True)
         out[split] = (X[:, None, :], d[f"y_{split}"][keep].astype(int), d[f"record_{split}"][keep])
         if rr:
-            out[split] += (rr_ratio_features(d[f"rr_{split}"][keep]),)
+            records = d[f"record_{split}"][keep]
+            out[split] += (normalize_rr(d[f"rr_{split}"][keep], mitbih_mean_rr(records)).astype(np.float32),)
     if train_size is not None and train_size < len(out["train"][1]):
         pick = np.sort(np.random.RandomState(seed).choice(len(out["train"][1]), train_size, replace=False))
         out["train"] = tuple(a[pick] for a in out["train"])

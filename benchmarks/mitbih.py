@@ -2,8 +2,9 @@
 
 Data: the 30k-beat set of ``shared/data/mitbih_beats`` (DS1 train, DS2 test,
 de Chazal et al. 2004), beats of 256 samples at 360 Hz in mV with the beat mean
-removed, plus four RR ratio side features (``rr_ratio_features``).  Every
-contender reads the same rows (beat, then RR ratios), uses class weights
+removed, plus four RR side features (the intervals over the record's mean RR,
+``sklearn_autonet.ecg.normalize_rr``).  Every
+contender reads the same rows (beat, then normalised RR intervals), uses class weights
 ("balanced") where it has them and, where it makes a validation split, splits by
 record.  AutoNet runs first; RandomCNN then trains as many candidates as AutoNet
 did.  The ResNet gets AutoNet's per-candidate epoch budget (100 epochs, early

@@ -7,13 +7,15 @@ which installs wfdb); the transformers and label/RR helpers need only scipy.
 from .labels import AAMI_CLASSES, AAMI_MAP, BEAT_SYMBOLS, class_names, map_symbols
 from .preprocessing import BandpassFilter, BaselineRemover, Resampler, SignalStandardizer
 from .records import detect_r_peaks, list_records, load_beats, load_windows, read_annotation, read_record
-from .rr import RR_FEATURE_NAMES, rr_features
+from .rr import RR_FEATURE_NAMES, RR_INTERVAL_NAMES, RR_NORM_NAMES, normalize_rr, rr_features
 
 __all__ = [
     "AAMI_CLASSES",
     "AAMI_MAP",
     "BEAT_SYMBOLS",
     "RR_FEATURE_NAMES",
+    "RR_INTERVAL_NAMES",
+    "RR_NORM_NAMES",
     "BandpassFilter",
     "BaselineRemover",
     "Resampler",
@@ -24,6 +26,7 @@ __all__ = [
     "load_beats",
     "load_windows",
     "map_symbols",
+    "normalize_rr",
     "read_annotation",
     "read_record",
     "rr_features",
