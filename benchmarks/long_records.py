@@ -59,15 +59,11 @@ import warnings
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from data import DATA, RESULTS
+from data import DATA, DS1, DS2, RESULTS
 from suite import isolated, write
 
 from sklearn_autonet.ecg import BEAT_SYMBOLS, BandpassFilter, load_windows, read_annotation
 
-DS1 = ["101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203",
-       "205", "207", "208", "209", "215", "220", "223", "230"]
-DS2 = ["100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214",
-       "219", "221", "222", "228", "231", "232", "233", "234"]
 AF_RECORDS = {"201", "202", "203", "210", "217", "219", "221", "222"}
 CLASSES = ["N", "AF", "other"]
 RHYTHM_CLASS = {"N": "N", "AFIB": "AF", "AFL": "AF"}
