@@ -96,6 +96,7 @@ def mitbih_mean_rr(records):
     Returns
     -------
     mean_rr : ndarray of float64, the shape of ``records``
+        The mean RR interval of each record, in seconds.
 
     Raises
     ------
@@ -122,7 +123,7 @@ def mitbih_mean_rr(records):
 def rr_ratio_features(rr):
     """RR-interval ratios to the 5-minute average (deprecated).
 
-    .. deprecated::
+    .. deprecated:: 0.1.0
         The RR side features are now the intervals divided by their record's
         mean RR: ``sklearn_autonet.ecg.normalize_rr(rr, mitbih_mean_rr(records))``,
         as :func:`load_mitbih_beats` gives them.  This function warns
