@@ -43,7 +43,7 @@ reached, the selected depth, the number of candidates and the stop reason.
     python benchmarks/long_records.py --quick           # 4 records a side, max_time 20 s: a check
 
 MiniRocket needs aeon (the ``bench`` extra).  Writes
-``benchmarks/results/long_records[_fs<fs>][_jobs<n>][_partial].json`` and ``.md``;
+``benchmarks/results/long_records[_fs<fs>][_jobs<n>][_partial].json``, ``.md`` and ``_mitdb_30s_rhythm.png``;
 ``--quick``, ``--records``, ``--contenders`` or another ``--max-time`` make a partial run.
 """
 
@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import resource
 import sys
 import time
@@ -60,15 +59,11 @@ import warnings
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from data import DATA, RESULTS
-from suite import environment, isolated
+from data import DATA, DS1, DS2, RESULTS
+from suite import isolated, write
 
 from sklearn_autonet.ecg import BEAT_SYMBOLS, BandpassFilter, load_windows, read_annotation
 
-DS1 = ["101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203",
-       "205", "207", "208", "209", "215", "220", "223", "230"]
-DS2 = ["100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214",
-       "219", "221", "222", "228", "231", "232", "233", "234"]
 AF_RECORDS = {"201", "202", "203", "210", "217", "219", "221", "222"}
 CLASSES = ["N", "AF", "other"]
 RHYTHM_CLASS = {"N": "N", "AFIB": "AF", "AFL": "AF"}
@@ -156,6 +151,8 @@ def _fit_and_predict(name, options, train, test):
 
         model, fit_kwargs = HistGradientBoostingClassifier(class_weight="balanced", random_state=0), {}
         X_train, X_test = train["rr"], test["rr"]
+    from contenders import n_parameters
+
     before, start = _usage(), time.perf_counter()
     model.fit(X_train, train["y"], **fit_kwargs)
     fit_seconds = time.perf_counter() - start
@@ -167,6 +164,7 @@ def _fit_and_predict(name, options, train, test):
         "system_s": after["ru_stime"] - before["ru_stime"],
         "minor_page_faults": after["ru_minflt"] - before["ru_minflt"],
         "major_page_faults": after["ru_majflt"] - before["ru_majflt"],
+        "n_parameters": n_parameters(model),
     }
     if name == "AutoNet":
         clf = model[-1]
@@ -257,18 +255,14 @@ def main(argv=None):
     partial = args.quick or args.records or args.max_time != 1800.0 or len(args.contenders) < len(CONTENDERS)
     suite = ("long_records" + (f"_fs{args.fs:g}" if args.fs != 360 else "")
              + (f"_jobs{args.n_jobs}" if args.n_jobs != 1 else "") + ("_partial" if partial else ""))
-    block = {"train_records": train_records, "test_records": test_records, "window_s": LENGTH, "fs": args.fs,
-             "counts": counts, "mixed_dropped": {"train": mixed_tr, "test": mixed_te},
-             "options": options, "results": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{suite}.json"
-    path.write_text(json.dumps({"suite": suite, "command": command.strip(), "environment": environment(),
-                                **block}, indent=2, default=float))
-    (RESULTS / f"{suite}.md").write_text(
-        f"# {suite}\n\nReproduce: `{command.strip()}`\n\nTrain (DS1) {counts['train']}, test (DS2) "
-        f"{counts['test']} windows of {LENGTH:g} s at {args.fs:g} Hz.\n\n{table(rows)}\n")
+    block = {"train": "DS1", "test": "DS2", "train_records": train_records, "test_records": test_records,
+             "window_s": LENGTH, "fs": args.fs, "counts": counts,
+             "mixed_dropped": {"train": mixed_tr, "test": mixed_te}, "options": options, "results": rows}
+    write(suite, {"mitdb_30s_rhythm": block}, command.strip())
+    with open(RESULTS / f"{suite}.md", "a") as handle:
+        handle.write(f"\nTrain (DS1) {counts['train']}, test (DS2) {counts['test']} windows of {LENGTH:g} s at "
+                     f"{args.fs:g} Hz; mixed windows dropped: {mixed_tr} train, {mixed_te} test.\n\n{table(rows)}\n")
     print(table(rows))
-    print(f"wrote {path} and {suite}.md")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Data: the 30k-beat set of ``shared/data/mitbih_beats`` (DS1 train, DS2 test,
 de Chazal et al. 2004), beats of 256 samples at 360 Hz in mV with the beat mean
-removed, plus four RR ratio side features (``rr_ratio_features``).  Every
-contender reads the same rows (beat, then RR ratios), uses class weights
+removed, plus four RR side features (the intervals over the record's mean RR,
+``sklearn_autonet.ecg.normalize_rr``).  Every
+contender reads the same rows (beat, then normalised RR intervals), uses class weights
 ("balanced") where it has them and, where it makes a validation split, splits by
 record.  AutoNet runs first; RandomCNN then trains as many candidates as AutoNet
 did.  The ResNet gets AutoNet's per-candidate epoch budget (100 epochs, early
@@ -12,8 +13,17 @@ stopping after 10) and at most ``--resnet-max-time`` seconds.
     python benchmarks/mitbih.py                      # all contenders (about 30 min on 2 cores)
     python benchmarks/mitbih.py --contenders AutoNet HistGB
     python benchmarks/mitbih.py --contenders AutoNet --no-groups   # validation beats from training patients
+    python benchmarks/mitbih.py --source raw2        # both leads, read from the raw records
 
-A partial run writes ``mitbih_partial.*`` instead.  A full run writes ``benchmarks/results/mitbih.json``, ``mitbih.md`` and ``mitbih_ds1_ds2.png``.
+``--source raw2`` reads the beats from the 44 non-paced raw records of
+``shared/data/mitdb`` instead (``data.mitbih_raw_beats``): the same DS1 / DS2,
+window, classes and N cap, but **both leads** as a 2-lead signal (de Chazal's
+0.83 used both) and the RR side features computed from the whole records by
+``sklearn_autonet.ecg.rr_features``; it writes ``mitbih_raw2.*``.
+
+A partial run writes ``mitbih_partial.*`` instead.  A full run writes
+``benchmarks/results/mitbih.json``, ``mitbih.md`` and ``mitbih_ds1_ds2.png``
+(``--source raw2``: ``mitbih_raw2[_partial].*`` and ``mitbih_raw2_ds1_ds2.png``).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import sys
 import numpy as np
 
 from contenders import Task, contenders
-from data import mitbih_beats
+from data import mitbih_beats, mitbih_raw_beats
 from suite import run_holdout, write
 
 CLASSES = ["N", "S", "V", "F"]
@@ -36,16 +46,27 @@ def main(argv=None):
     parser.add_argument("--contenders", nargs="+", default=None)
     parser.add_argument("--resnet-max-time", type=float, default=900.0)
     parser.add_argument("--train-size", type=int, default=None, help="subsample DS1 (quick checks only)")
+    parser.add_argument("--source", choices=("beats", "raw2"), default="beats",
+                        help="beats: the shared one-lead beat set; raw2: both leads read from the raw records")
+    parser.add_argument("--class-cap", type=int, default=None,
+                        help="raw2: at most this many beats per class and split (quick checks only)")
     parser.add_argument("--no-groups", action="store_true",
                         help="validation splits ignore the records (to see what the split by record changes)")
     args = parser.parse_args(argv)
-    data = mitbih_beats(train_size=args.train_size, rr=True)
+    if args.source == "raw2":
+        data = mitbih_raw_beats(class_cap=args.class_cap)
+        if args.train_size is not None and args.train_size < len(data["train"][1]):
+            pick = np.sort(np.random.RandomState(0).choice(len(data["train"][1]), args.train_size, replace=False))
+            data["train"] = tuple(a[pick] for a in data["train"])
+    else:
+        data = mitbih_beats(train_size=args.train_size, rr=True)
     (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
     train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
     test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
     task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
     names = list(contenders(task, args.contenders))
-    print(f"MIT-BIH DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} (N, S, V, F); contenders: {names}")
+    print(f"MIT-BIH ({args.source}, signal {X_tr.shape[1:]}) DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} "
+          f"(N, S, V, F); contenders: {names}")
     rows, n_candidates = [], 10
     for name in names:
         kwargs = {}
@@ -58,8 +79,8 @@ def main(argv=None):
         rows.append(row)
     resnet = [r for r in rows if r["contender"] == "ResNet1D"]
     autonet = [r for r in rows if r["contender"] == "AutoNet"]
-    block = {"train": "DS1", "test": "DS2", "n_train": len(y_tr), "n_test": len(y_te), "target": TARGET,
-             "results": rows}
+    block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(X_tr.shape[1:]),
+             "n_train": len(y_tr), "n_test": len(y_te), "target": TARGET, "results": rows}
     if autonet:
         others = [r["balanced_accuracy"] for r in rows if r["contender"] != "AutoNet"]
         a = autonet[0]
@@ -74,8 +95,9 @@ def main(argv=None):
         print("targets:", block["targets"])
     command = "python benchmarks/mitbih.py " + " ".join(sys.argv[1:] if argv is None else argv)
     # a partial run (some contenders, data sets or options) never replaces the full results
-    partial = args.contenders or args.no_groups or args.train_size or args.resnet_max_time != 900.0
-    suite = "mitbih_partial" if partial else "mitbih"
+    partial = (args.contenders or args.no_groups or args.train_size or args.class_cap
+               or args.resnet_max_time != 900.0)
+    suite = "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
     write(suite, {"ds1_ds2": block}, command.strip())
 
 

@@ -5,7 +5,7 @@ class is hard: the network is trained as the search trains a candidate (the same
 record-wise validation split as ``AutoNetLCNClassifier(random_state=0)``, class
 weights "balanced", AdamW, batches of 256) but without early stopping, and after
 each epoch the validation loss, the validation balanced accuracy and the DS2
-balanced accuracy and recalls are recorded.  Input: beat + four RR ratios.
+balanced accuracy and recalls are recorded.  Input: beat + four normalised RR intervals.
 
     python benchmarks/mitbih_epochs.py                         # conv k37 w64 -> head 4, 25 epochs
     python benchmarks/mitbih_epochs.py --depth 2 --width 48 --learning-rate 1e-3

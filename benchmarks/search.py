@@ -1,7 +1,7 @@
 """The search policies side by side: the old line ("deepen") against the default ("explore" + halving).
 
-On UCR ECG200, UCR ECGFiveDays (official splits) and MIT-BIH DS1 -> DS2 (beat +
-RR ratios, class weights, validation split by record), three seeds each, every
+On UCR ECG200, UCR ECGFiveDays (official splits) and MIT-BIH DS1 -> DS2 (beat + normalised
+RR intervals, class weights, validation split by record), three seeds each, every
 arm in the same run: test score (accuracy for UCR, balanced accuracy for
 MIT-BIH), candidates, total epochs, wall seconds, parameters; and the fixed 1-D
 ResNet of ``benchmarks/torch_contenders.py`` trained once per data set in the

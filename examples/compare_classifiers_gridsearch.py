@@ -1,6 +1,6 @@
 """GridSearchCV choosing between AutoNetLCN and other scikit-learn classifiers on one split.
 
-The embedded MIT-BIH beats (beat + RR ratios per row): every candidate model
+The embedded MIT-BIH beats (beat + normalised RR intervals per row): every candidate model
 sees the same rows and the same folds, grouped by record (GroupKFold), and the
 winner is tested on the DS2 records (other patients).  Here ``groups`` splits the
 folds only: in a grid over different classifiers, metadata routing would hand them to

@@ -3,8 +3,8 @@
 The embedded MIT-BIH subsample (``sklearn_autonet.datasets.load_mitbih_beats``):
 beats of the DS1 records to train, beats of the DS2 records (other patients) to
 test, classes N, S, V, F.  Each row is the beat (256 samples at 360 Hz) followed
-by four RR-interval ratios, read with ``signal_shape=(1, 256)``: the beat goes
-through the conv blocks, the RR ratios join at the head.  Prints the search, the
+by four normalised RR intervals, read with ``signal_shape=(1, 256)``: the beat goes
+through the conv blocks, the normalised RR intervals join at the head.  Prints the search, the
 network found, its convexity table and the test scores beside a class-weighted
 LogisticRegression baseline (scaled) on the same features, and saves plots to --out.
 

@@ -1,7 +1,7 @@
 """MIT-BIH DS1 -> DS2 (inter-patient): what RR side features add to the beat waveform.
 
 Two arms, the same search and seed: the beat alone as a (n, 1, 256) signal, and
-the beat plus four RR ratio side features in one 2-D array read with
+the beat plus four RR side features (the intervals over the record's mean RR) in one 2-D array read with
 ``signal_shape=(1, 256)``.  Classes N, S, V, F; the validation split of the
 search is grouped by record.  Reads ../shared/data/mitbih_beats (exits 0 with a
 message when it is missing).
@@ -19,19 +19,21 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
 from sklearn_autonet import AutoNetLCNClassifier
-from sklearn_autonet.datasets import rr_ratio_features
+from sklearn_autonet.datasets import mitbih_mean_rr
+from sklearn_autonet.ecg import normalize_rr
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mitbih_beats" / "mitbih_beats_ds1_ds2.npz"
 CLASSES = ["N", "S", "V", "F"]
 
 
 def load(path, subset):
-    """Beats (mV, per-beat mean removed), RR ratios, labels N,S,V,F and records of one subset."""
+    """Beats (mV, per-beat mean removed), normalised RR intervals, labels N,S,V,F and records of one subset."""
     d = np.load(path)
     keep = d[f"y_{subset}"] < 4
     X = d[f"X_{subset}"][keep].astype(np.float32) / np.float32(d["adu_per_mV"])
     X -= X.mean(axis=1, keepdims=True)
-    side = rr_ratio_features(d[f"rr_{subset}"][keep])
+    records = d[f"record_{subset}"][keep]
+    side = normalize_rr(d[f"rr_{subset}"][keep], mitbih_mean_rr(records)).astype(np.float32)
     return X[:, None, :], side, d[f"y_{subset}"][keep].astype(int), d[f"record_{subset}"][keep]
 
 

@@ -321,7 +321,11 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
                 parent = round_best  # every candidate of the round failed: the next round starts cold
                 pool = _ensemble_pool(rows, ensemble_size)
                 kept = {i: v for i, v in kept.items() if i in (best, parent) or i in pool}
-                deadline_hit = any(row["info"]["deadline_reached"] for row in rows[first:])
+                # a candidate stopped by its share of the budget does not end the search;
+                # one stopped by the search's own deadline does
+                deadline_hit = deadline is not None and time.monotonic() >= deadline and any(
+                    row["info"]["deadline_reached"] for row in rows[first:]
+                )
         except KeyboardInterrupt:
             # candidates of an unfinished round count too, as far as they finished
             best = _best_of([row for row in rows if row["candidate"] in kept])

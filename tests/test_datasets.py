@@ -5,7 +5,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import recall_score
 
-from sklearn_autonet.datasets import RR_RATIO_NAMES, load_mitbih_beats, rr_ratio_features
+from sklearn_autonet.datasets import load_mitbih_beats, mitbih_mean_rr
+from sklearn_autonet.ecg import RR_NORM_NAMES, normalize_rr
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def test_content(beats):
         np.testing.assert_array_equal(b.data[:, :256], b.signals[:, 0])
         np.testing.assert_array_equal(b.data[:, 256:], b.side_features)
         np.testing.assert_allclose(b.signals.mean(axis=2), 0, atol=1e-5)  # per-beat mean removed
-        assert list(b.target_names) == ["N", "S", "V", "F"] and b.side_feature_names == list(RR_RATIO_NAMES)
+        assert list(b.target_names) == ["N", "S", "V", "F"] and b.side_feature_names == list(RR_NORM_NAMES)
         assert b.sampling_rate == 360 and b.r_peak_index == 90
         assert "ODC-By 1.0" in b.DESCR
     train, test = beats
@@ -37,12 +38,6 @@ def test_inter_patient(beats):
     assert {101, 106, 208, 230} <= set(train.groups) and {100, 232, 234} <= set(test.groups)
     with pytest.raises(ValueError, match="subset"):
         load_mitbih_beats("valid")
-
-
-def test_rr_ratios():
-    np.testing.assert_allclose(rr_ratio_features([[0.5, 1.0, 0.8, 0.8]]), [[0.625, 1.25, 1.0, 0.5]])
-    with pytest.raises(ValueError, match="positive"):
-        rr_ratio_features([[0.5, 0.0, 0.8, 0.8]])
 
 
 def test_rr_ratios_find_s_beats_in_other_patients(beats):
@@ -62,6 +57,8 @@ def test_matches_shared_data(shared_data, beats):
         idx = np.array([key[(r, p)] for r, p in zip(b.groups, b.r_peaks)])
         np.testing.assert_array_equal(d[f"y_{subset}"][idx], b.target)
         np.testing.assert_allclose(d[f"rr_{subset}"][idx], b.rr)
+        np.testing.assert_allclose(normalize_rr(d[f"rr_{subset}"][idx], mitbih_mean_rr(b.groups)), b.side_features,
+                                   rtol=1e-6)
         raw = d[f"X_{subset}"][idx].astype(np.float32) / 200
         np.testing.assert_allclose(raw - raw.mean(1, keepdims=True), b.signals[:, 0], atol=1e-5)
         assert set(b.groups) <= set(d[f"records_{subset}"])

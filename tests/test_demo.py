@@ -20,7 +20,7 @@ def test_demo_main_reduced_budget(tmp_path, capsys):
     for model, scores in result["scores"].items():
         assert set(scores) == {"recall N", "recall S", "recall V", "recall F", "balanced accuracy", "macro-F1"}
         assert 0.0 <= scores["macro-F1"] <= 1.0
-    # the baseline (beats + RR ratios) is far above chance (0.25) on other patients
+    # the baseline (beats + normalised RR intervals) is far above chance (0.25) on other patients
     assert result["scores"]["LogisticRegression"]["balanced accuracy"] > 0.5
     if importlib.util.find_spec("matplotlib") is None:
         pytest.skip("matplotlib missing: the demo skips its plots")

@@ -86,8 +86,8 @@ def test_beats_match_the_independently_built_npz(beats_208, shared_data):
     rows = np.array([index[p] for p in z["rpeak_train"][mine]])  # KeyError: a beat missing here
     np.testing.assert_allclose(beats_208.X[rows, 0] * z["adu_per_mV"], z["X_train"][mine], atol=1e-3)
     np.testing.assert_array_equal(beats_208.y[rows], z["class_names"][z["y_train"][mine]])
-    # rr_pre, rr_post, mean of the 10 preceding intervals (seconds)
-    np.testing.assert_allclose(beats_208.rr[rows, :3], z["rr_train"][mine][:, :3], atol=1e-5)
+    # rr_pre, rr_post, mean of the 10 preceding intervals, of those ending within 150 s (seconds)
+    np.testing.assert_allclose(beats_208.rr[rows, :4], z["rr_train"][mine], atol=1e-5)
 
 
 def test_rr_features_follow_the_annotation_sample_differences(beats_208, mitdb):

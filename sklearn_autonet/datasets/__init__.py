@@ -9,17 +9,37 @@ the file.
 
 from __future__ import annotations
 
+import csv
+import io
+import warnings
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_mitbih_beats", "rr_ratio_features", "RR_RATIO_NAMES"]
+from ..ecg.rr import RR_INTERVAL_NAMES, RR_NORM_NAMES, normalize_rr
+
+__all__ = ["load_mitbih_beats", "mitbih_mean_rr", "rr_ratio_features"]
 
 _MITBIH_FILE = "mitbih_beats_small.npz"
+_MEAN_RR_FILE = "mitbih_mean_rr.csv"
 _SUBSETS = {"train": "DS1", "test": "DS2"}
-#: Names of the columns :func:`rr_ratio_features` returns.
-RR_RATIO_NAMES = ("rr_pre/rr_5min", "rr_post/rr_5min", "rr_local10/rr_5min", "rr_pre/rr_post")
+# the columns of the deprecated rr_ratio_features
+_RR_RATIO_NAMES = ("rr_pre/rr_5min", "rr_post/rr_5min", "rr_local10/rr_5min", "rr_pre/rr_post")
+_DEPRECATED = (
+    "{name} is deprecated and will be removed in a later release: the RR side features are now the "
+    "intervals divided by their record's mean RR, "
+    "sklearn_autonet.ecg.normalize_rr(rr, sklearn_autonet.datasets.mitbih_mean_rr(records)) "
+    "(names sklearn_autonet.ecg.RR_NORM_NAMES), as load_mitbih_beats gives them."
+)
+
+
+def __getattr__(name):
+    if name == "RR_RATIO_NAMES":
+        warnings.warn(_DEPRECATED.format(name="RR_RATIO_NAMES"), FutureWarning, stacklevel=2)
+        return _RR_RATIO_NAMES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _DESCR = """\
 MIT-BIH Arrhythmia beats, inter-patient subsample (embedded in sklearn-autonet)
@@ -35,11 +55,15 @@ subsample (seed 0) of the project's mitbih_beats_ds1_ds2.npz: at most
 {caps} beats per class and subset, so the prevalences differ from the
 full database (report per-class recall, balanced accuracy or macro-F1).
 
-RR features (seconds): rr_pre, rr_post (the next interval: it looks one beat
-ahead, as is usual in this literature), rr_local10 (mean of the 10 preceding
-intervals), rr_5min (mean RR over +-150 s).  The side features are ratios
-that do not depend on the patient's heart rate: rr_pre, rr_post and
-rr_local10 over rr_5min, and rr_pre / rr_post.
+RR features (seconds, sklearn_autonet.ecg.rr_features): rr_pre, rr_post (the
+next interval: it looks one beat ahead, as is usual in this literature),
+rr_local (mean of the 10 preceding intervals), rr_average (mean of the
+intervals ending within +-150 s).  The side features are the same four divided
+by the mean RR interval of the beat's whole record (the per-record
+normalisation of the inter-patient literature, sklearn_autonet.ecg.normalize_rr;
+the means of all 48 records, measured on every beat, are shipped with the data:
+mitbih_mean_rr), so they do not depend on the patient's heart rate.  Computing
+them for a new patient needs the whole record.
 
 Licence: Open Data Commons Attribution License v1.0 (ODC-By 1.0).  Cite
 Moody GB, Mark RG, The impact of the MIT-BIH Arrhythmia Database, IEEE Eng Med
@@ -49,8 +73,61 @@ TBME 51(7):1196-1206, 2004, for the split.
 """
 
 
+@lru_cache(maxsize=1)
+def _mean_rr_table():
+    text = resources.files(__name__).joinpath("data", _MEAN_RR_FILE).read_text()
+    return {row["record"]: float(row["mean_rr_s"]) for row in csv.DictReader(io.StringIO(text))}
+
+
+def mitbih_mean_rr(records):
+    """The mean RR interval of whole MIT-BIH Arrhythmia records, in seconds.
+
+    Measured once on every beat annotation of each record (all 48; the
+    embedded and the shared beat sets keep only some of the beats), by
+    ``scripts/make_mitbih_mean_rr.py``.  It is what
+    :func:`sklearn_autonet.ecg.normalize_rr` divides by.
+
+    Parameters
+    ----------
+    records : int, str or array-like of them
+        MIT-BIH record numbers (``100`` or ``"100"``), e.g. a beat set's
+        ``groups``.
+
+    Returns
+    -------
+    mean_rr : ndarray of float64, the shape of ``records``
+        The mean RR interval of each record, in seconds.
+
+    Raises
+    ------
+    ValueError
+        When a record is not one of the 48 MIT-BIH Arrhythmia records.
+
+    Examples
+    --------
+    >>> from sklearn_autonet.datasets import mitbih_mean_rr
+    >>> mitbih_mean_rr([100, 232]).round(3).tolist()
+    [0.795, 1.013]
+    """
+    table = _mean_rr_table()
+    names = np.asarray(records).astype(str)
+    unknown = sorted(set(names.ravel().tolist()) - set(table))
+    if unknown:
+        raise ValueError(
+            f"mitbih_mean_rr: {unknown[:5]} are not MIT-BIH Arrhythmia records; the records are "
+            f"{min(table)}-{max(table)} ({len(table)} of them)."
+        )
+    return np.vectorize(table.__getitem__, otypes=[np.float64])(names)
+
+
 def rr_ratio_features(rr):
-    """RR-interval ratios that do not depend on the patient's heart rate.
+    """RR-interval ratios to the 5-minute average (deprecated).
+
+    .. deprecated:: 0.1.0
+        The RR side features are now the intervals divided by their record's
+        mean RR: ``sklearn_autonet.ecg.normalize_rr(rr, mitbih_mean_rr(records))``,
+        as :func:`load_mitbih_beats` gives them.  This function warns
+        (``FutureWarning``) and will be removed.
 
     Parameters
     ----------
@@ -62,13 +139,17 @@ def rr_ratio_features(rr):
     -------
     ratios : ndarray of shape (n_beats, 4), float32
         ``rr_pre / rr_5min``, ``rr_post / rr_5min``, ``rr_local10 / rr_5min``
-        and ``rr_pre / rr_post`` (names in ``RR_RATIO_NAMES``).
+        and ``rr_pre / rr_post``.
 
     Examples
     --------
-    >>> rr_ratio_features([[0.5, 1.0, 0.8, 0.8]]).round(3).tolist()
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     rr_ratio_features([[0.5, 1.0, 0.8, 0.8]]).round(3).tolist()
     [[0.625, 1.25, 1.0, 0.5]]
     """
+    warnings.warn(_DEPRECATED.format(name="rr_ratio_features"), FutureWarning, stacklevel=2)
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != 4:
         raise ValueError(f"rr must have shape (n_beats, 4), got {rr.shape}.")
@@ -87,8 +168,10 @@ def load_mitbih_beats(subset="train", *, side_features=True, return_X_y=False):
         "train": beats of the DS1 records; "test": beats of the DS2 records
         (other patients).
     side_features : bool, default=True
-        Whether ``data`` ends with the four RR ratio columns
-        (``RR_RATIO_NAMES``) after the 256 signal columns.  With them, pass
+        Whether ``data`` ends with the four normalised RR columns
+        (:data:`sklearn_autonet.ecg.RR_NORM_NAMES`: each interval divided by
+        the record's mean RR, :func:`~sklearn_autonet.ecg.normalize_rr`)
+        after the 256 signal columns.  With them, pass
         ``signal_shape=bunch.signal_shape`` to
         :class:`~sklearn_autonet.AutoNetLCNClassifier`.
     return_X_y : bool, default=False
@@ -100,7 +183,7 @@ def load_mitbih_beats(subset="train", *, side_features=True, return_X_y=False):
         ``data`` (n, 256 [+ 4]) float32: the beat in mV, mean removed, then
         the side features; ``signals`` (n, 1, 256) float32; ``side_features``
         (n, 4) and ``side_feature_names``; ``rr`` (n, 4) seconds and
-        ``rr_feature_names``; ``target`` (n,) int in 0..3 and
+        ``rr_feature_names`` (:data:`sklearn_autonet.ecg.RR_INTERVAL_NAMES`); ``target`` (n,) int in 0..3 and
         ``target_names`` ``["N", "S", "V", "F"]``; ``groups`` (n,) the
         MIT-BIH record of each beat (pass as ``groups=``); ``r_peaks`` (n,)
         the sample of each R peak in its record; ``signal_shape`` ``(1, 256)``;
@@ -127,7 +210,8 @@ def load_mitbih_beats(subset="train", *, side_features=True, return_X_y=False):
     signals -= signals.mean(axis=1, keepdims=True)
     signals = signals[:, np.newaxis, :]
     rr = d[f"rr_{subset}"].astype(np.float32)
-    side = rr_ratio_features(rr)
+    groups = d[f"record_{subset}"].astype(np.int64)
+    side = normalize_rr(rr, mitbih_mean_rr(groups)).astype(np.float32)
     flat = signals.reshape(len(signals), -1)
     data = np.hstack([flat, side]) if side_features else flat.copy()
     target = d[f"y_{subset}"].astype(np.int64)
@@ -138,12 +222,12 @@ def load_mitbih_beats(subset="train", *, side_features=True, return_X_y=False):
         data=data,
         signals=signals,
         side_features=side,
-        side_feature_names=list(RR_RATIO_NAMES),
+        side_feature_names=list(RR_NORM_NAMES),
         rr=rr,
-        rr_feature_names=[str(n) for n in d["rr_feature_names"]],
+        rr_feature_names=list(RR_INTERVAL_NAMES),
         target=target,
         target_names=[str(name) for name in d["class_names"]],
-        groups=d[f"record_{subset}"].astype(np.int64),
+        groups=groups,
         r_peaks=d[f"rpeak_{subset}"].astype(np.int64),
         signal_shape=(1, signals.shape[-1]),
         sampling_rate=float(d["fs"]),

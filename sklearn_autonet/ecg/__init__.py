@@ -17,7 +17,7 @@ from .labels import (
 )
 from .preprocessing import BandpassFilter, BaselineRemover, Resampler, SignalStandardizer
 from .records import detect_r_peaks, list_records, load_beats, load_windows, read_annotation, read_record
-from .rr import RR_FEATURE_NAMES, rr_features
+from .rr import RR_FEATURE_NAMES, RR_INTERVAL_NAMES, RR_NORM_NAMES, normalize_rr, rr_features
 
 __all__ = [
     "AAMI_CLASSES",
@@ -25,6 +25,8 @@ __all__ = [
     "BEAT_SYMBOLS",
     "RHYTHM_CODES",
     "RR_FEATURE_NAMES",
+    "RR_INTERVAL_NAMES",
+    "RR_NORM_NAMES",
     "BandpassFilter",
     "BaselineRemover",
     "Resampler",
@@ -37,6 +39,7 @@ __all__ = [
     "load_episodes",
     "load_windows",
     "map_symbols",
+    "normalize_rr",
     "read_annotation",
     "read_record",
     "rhythm_changes",

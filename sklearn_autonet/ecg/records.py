@@ -25,7 +25,7 @@ from .labels import (
     rhythm_changes,
 )
 from .preprocessing import check_rate, resample_ratio, resample_signal
-from .rr import rr_features
+from .rr import RR_FEATURE_NAMES, rr_features
 
 ECG_EXTRA = 'pip install "sklearn-autonet[ecg]"'
 DETECTORS = ("xqrs", "gqrs")
@@ -660,8 +660,9 @@ def load_beats(
         - ``y`` (n_beats,) labels (``''`` for detected beats without a match);
         - ``groups`` (n_beats,) record name of each beat, for ``groups=`` /
           :class:`~sklearn.model_selection.GroupKFold`;
-        - ``rr`` (n_beats, 6) float64 and ``rr_feature_names``, see
-          :func:`rr_features`;
+        - ``rr`` (n_beats, 8) float64 and ``rr_feature_names``, see
+          :func:`rr_features`: four intervals in seconds and the same divided
+          by the mean RR of the record's range read (so read whole records);
         - ``fs``, ``window`` (samples before, after), ``class_names`` (the label
           map's classes), ``lead_names`` (per record), ``records``;
         - ``r_peaks`` (sample index in the record, at its own rate) and
@@ -731,7 +732,7 @@ def load_beats(
         if len(peaks) >= 2:
             rr = rr_features(peaks, record.fs, rr_local)[0]
         else:
-            rr = np.full((len(peaks), 6), np.nan)
+            rr = np.full((len(peaks), len(RR_FEATURE_NAMES)), np.nan)
         signal, to_rate = _to_rate(record, out_fs, where)
         position = to_rate(peaks)
         keep = (
@@ -768,7 +769,7 @@ def load_beats(
         y=np.asarray(np.concatenate(parts["y"]).tolist()),
         groups=np.concatenate(parts["groups"]).astype(str),
         rr=np.concatenate(parts["rr"], axis=0),
-        rr_feature_names=rr_features([0, 1], 1.0)[1],
+        rr_feature_names=RR_FEATURE_NAMES,
         fs=out_fs,
         window=(n_before, n_after),
         class_names=class_names(label_map),
