@@ -263,8 +263,10 @@ def test_search_machinery_on_records(tmp_path):
     assert probe.n_parameters == first.architecture_.spec.head.width * (first.architecture_.spec.head.in_channels + 1)
 
 
-def test_grid_search_on_records():
-    X, y = make_records(40)
+def test_grid_search_on_an_object_array_of_records():
+    records, y = make_records(40)
+    X = np.empty(len(records), dtype=object)
+    X[:] = records
     search = GridSearchCV(AutoNetLCNClassifier(max_candidates=1, min_steps_per_epoch=1, random_state=0),
                           {"max_epochs": [1, 2]}, cv=2).fit(X, y)
     assert search.best_estimator_.layout_.variable and len(search.cv_results_["mean_test_score"]) == 2
