@@ -196,7 +196,7 @@ def label_weights(Y, sample_weight, class_weight):
 
     Examples
     --------
-    >>> label_weights(np.array([[1, 0], [0, 0], [0, 1], [0, 1]]), np.ones(4), "balanced")
+    >>> label_weights(np.array([[1, 0], [0, 1], [0, 1], [0, 1]]), np.ones(4), "balanced")
     ((0.6666666666666666, 2.0), (2.0, 0.6666666666666666))
     """
     if isinstance(class_weight, dict):
