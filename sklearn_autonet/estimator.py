@@ -156,7 +156,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         when its probability is at least this.  "tuned": one threshold per
         label, the one that maximises that label's F1 on the search's
         validation split (probabilities of the network or ensemble the search
-        selected), in ``thresholds_``.
+        selected; under k-fold scoring, its out-of-fold probabilities of all
+        the training data), in ``thresholds_``.
     refit : bool, default=False
         Retrain the selected architecture (every member of the ensemble, each
         from its own candidate's seed) on all the data (train + validation)
@@ -541,11 +542,6 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
         use_cv = len(y_enc) <= self.cv_max_samples
-        if use_cv and multilabel:
-            raise ValueError(
-                f"k-fold scoring (cv_max_samples={self.cv_max_samples} >= {len(y_enc)} samples) does not "
-                "support a multi-label y yet; set cv_max_samples=0 (the search's hold-out scores the candidates)."
-            )
         if use_cv:
             check_folds(y_enc, groups, self.cv)
         train_idx, valid_idx = validation_split(
@@ -599,14 +595,18 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             checkpoint_dir=self.checkpoint_dir, ensemble_size=self.ensemble_size,
         )
         net, n_fit, best_index = result.net, props.n_fit, result.best_index
-        thresholds = self._thresholds(result.net, valid) if multilabel else None
+        held_out = None  # (probabilities, labels, weights) that threshold="tuned" tunes on: the search's hold-out
+        if multilabel and self.threshold == "tuned":
+            held_out = (_predict_proba_float64(result.net, valid[0], multilabel=True), *valid[1:])
         result.history["cv_score"] = [math.nan] * len(result.history["candidate"])
         everything = (X, y_enc, weights / weights.mean())  # all the training data, weights of mean 1
         crossed = None
         if use_cv and result.stop_reason not in ("interrupted", "max_time"):
             crossed = self._cross_validate(result, everything, groups, settings, config, seed, start)
         if crossed is not None:
-            net, n_fit, best_index = crossed
+            net, n_fit, best_index, out_of_fold = crossed
+            if held_out is not None:  # the out-of-fold probabilities of every training sample
+                held_out = (out_of_fold, *everything[1:])
         elif self.refit and result.stop_reason != "interrupted":
             net = self._refit(result, everything, settings, seed)
             n_fit = len(y_enc)
@@ -622,7 +622,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             stop_reason=result.stop_reason,
             best_index=best_index,
             fit_time=time.monotonic() - start,
-            thresholds=thresholds,
+            thresholds=self._thresholds(y_enc, held_out) if multilabel else None,
         )
         if self.verbose >= 1:
             print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
@@ -630,7 +630,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _cross_validate(self, result, everything, groups, settings, config, seed, start):
-        """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index)`` or None.
+        """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index, out_of_fold)`` or None.
+
+        ``out_of_fold`` is the selected ensemble's out-of-fold probabilities of every training sample.
 
         Updates ``result.history`` (``cv_score``, ``ensemble_weight``,
         ``selected``) when the k-fold selection is used.
@@ -668,9 +670,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         history["ensemble_weight"] = [float(chosen.get(c, 0.0)) for c in history["candidate"]]
         best_index = position[pool[members[0][0]]["index"]]
         history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
+        out_of_fold = sum(w * crossed["oof"][p].astype(np.float64) for p, w in members)
         if self.refit:
             result.members = [dict(pool[p], weight=w) for p, w in members]
-            return self._refit(result, everything, settings, seed), len(everything[1]), best_index
+            return self._refit(result, everything, settings, seed), len(everything[1]), best_index, out_of_fold
         specs, states, member_weights = [], [], []
         for p, w in members:
             for j in range(k):
@@ -678,14 +681,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
                 states.append(crossed["states"][(p, j)])
                 member_weights.append(w / k)
         net = rebuild_ensemble(specs, states, member_weights, seed, crossed["n_fit"], settings)
-        return net, crossed["n_fit"], best_index
+        return net, crossed["n_fit"], best_index, out_of_fold
 
-    def _thresholds(self, net, valid):
-        """``predict``'s threshold per label: ``threshold``, or tuned on the validation split."""
-        n_labels = valid[1].shape[1]
-        if self.threshold != "tuned":
-            return np.full(n_labels, float(self.threshold))
-        return tune_thresholds(_predict_proba_float64(net, valid[0], multilabel=True), valid[1], valid[2])
+    def _thresholds(self, Y, held_out):
+        """``predict``'s threshold per label: ``threshold``, or tuned on ``held_out`` (proba, labels, weights)."""
+        if held_out is None:
+            return np.full(Y.shape[1], float(self.threshold))
+        return tune_thresholds(*held_out)
 
     def _refit(self, result, everything, settings, seed):
         """Every member of the selected ensemble trained again on all the data, for its best epoch count.

@@ -48,6 +48,7 @@ __all__ = [
     "log_loss",
     "output_probabilities",
     "stratification_key",
+    "trainable",
     "tune_thresholds",
 ]
 
@@ -140,6 +141,14 @@ def check_training_labels(Y, weights, n_train):
                 "training. Give more samples of those labels (or a positive weight), or a smaller "
                 "validation_fraction."
             )
+
+
+def trainable(y, weights):
+    """Whether rows of positive weight hold 2 classes (1-D ``y``), or both values of every label (2-D)."""
+    used = np.asarray(y)[np.asarray(weights) > 0]
+    if used.ndim == 2:
+        return bool(len(used) and (used.min(axis=0) == 0).all() and (used.max(axis=0) == 1).all())
+    return len(np.unique(used)) >= 2
 
 
 def default_scoring(multilabel):

@@ -10,6 +10,7 @@ from sklearn.metrics import average_precision_score, f1_score
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_autonet import AutoNetLCNClassifier, load, save
+from sklearn_autonet.crossval import kfold_splits
 from sklearn_autonet.ensemble import greedy_selection, proba_score
 from sklearn_autonet.persistence import read_metadata, save_model
 from sklearn_autonet.targets import (
@@ -163,7 +164,6 @@ def test_tuned_thresholds_and_balanced_class_weight():
         ("zero_column", {}, r"Label column\(s\) \[1\] of y are 0 for every sample"),
         ("multiclass_multioutput", {}, "Multi-output multiclass targets"),
         ("ok", {"class_weight": {0: 2.0}}, "class_weight as a dict is for one label per sample"),
-        ("ok", {"cv_max_samples": 500}, "k-fold scoring .* does not support a multi-label y yet"),
         ("ok", {"scoring": "balanced_accuracy"}, "cannot score a multi-label target of 3 labels"),
     ],
 )
@@ -233,6 +233,26 @@ def test_checkpoints_and_refit_multilabel(tmp_path):
     assert flipped.search_history_["from_checkpoint"] == [False]
     refit = AutoNetLCNClassifier(**dict(FAST, refit=True)).fit(X, Y)
     assert refit.n_fit_ == 100 and refit.predict(X).shape == (100, 3)
+
+
+def test_kfold_scoring_multilabel():
+    X, Y = make_multilabel(90)
+    for train, valid in kfold_splits(Y, None, 3, 0):  # stratified on each row's rarest label
+        assert (Y[train].min(0) == 0).all() and (Y[train].max(0) == 1).all()
+        np.testing.assert_allclose(Y[valid].sum(0) / Y.sum(0), 1 / 3, atol=0.1)
+    clf = AutoNetLCNClassifier(
+        max_candidates=2, max_epochs=2, min_steps_per_epoch=1, halving=False, patience=5, random_state=0,
+        cv=3, cv_max_samples=1000, threshold="tuned",
+    ).fit(X, Y)
+    # candidates within the bound on a fold's training part (here the narrower one) get an out-of-fold score
+    scored = np.isfinite(clf.search_history_["cv_score"])
+    assert scored.any() and all(0 < s <= 1 for s in np.asarray(clf.search_history_["cv_score"])[scored])
+    n_members = int((np.asarray(clf.search_history_["ensemble_weight"]) > 0).sum())
+    assert len(clf.ensemble_weights_) == 3 * n_members  # the members' fold models, bagged
+    proba = clf.predict_proba(X)
+    assert proba.shape == (90, 3) and np.isfinite(proba).all()
+    assert clf.thresholds_.shape == (3,) and not np.allclose(clf.thresholds_, 0.5)
+    np.testing.assert_array_equal(clf.predict(X), (proba >= clf.thresholds_).astype(int))
 
 
 def test_single_label_unchanged_by_threshold():
