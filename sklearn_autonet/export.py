@@ -127,7 +127,9 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
 
     An ensemble (``ensemble_size > 1``) is one graph that runs every member
     and returns the weighted mean of their probabilities; its ``"logits"``
-    are the log of that mean (a softmax of them gives the mean back).  The
+    are the log of that mean (a softmax of them gives the mean back; for a
+    multi-label model, the logit of each label's mean, which a sigmoid maps
+    back).  The
     ``metadata_props`` then also hold ``members`` (their number) and
     ``member_weights`` (JSON).
 

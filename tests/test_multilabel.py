@@ -221,6 +221,25 @@ def test_ensemble_save_load_pickle_onnx(ensemble_fit, tmp_path):
     np.testing.assert_allclose(session.run(["probabilities"], {"input": X})[0], proba, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda t: t.update(thresholds=[0.5, 1.5, 0.5]), r"target.thresholds.*must be a list of 3 numbers in \(0, 1\]"),
+        (lambda t: t.update(thresholds=[0.5, 0.5]), r"target.thresholds.*must be a list of 3 numbers"),
+        (lambda t: t.update(type="multiclass"), r"target.thresholds.*must be null for a multiclass target"),
+        (lambda t: t.update(type="continuous"), r"target.type.*must be one of"),
+        (lambda t: t.__delitem__("thresholds"), r"'target'.*must be an object with exactly 'type' and 'thresholds'"),
+    ],
+)
+def test_damaged_target_metadata_is_refused(ensemble_fit, tmp_path, change, match):
+    from test_persistence import rewrite
+
+    saved = save(ensemble_fit[0], tmp_path / "ml.autonet")
+    damaged = rewrite(saved, tmp_path / "bad.autonet", metadata=lambda meta: change(meta["target"]))
+    with pytest.raises(ValueError, match=match):
+        load(damaged)
+
+
 def test_checkpoints_and_refit_multilabel(tmp_path):
     X, Y = make_multilabel(100)
     params = dict(FAST, checkpoint_dir=tmp_path / "ck")
