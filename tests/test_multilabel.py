@@ -240,6 +240,17 @@ def test_damaged_target_metadata_is_refused(ensemble_fit, tmp_path, change, matc
         load(damaged)
 
 
+def test_convexity_probe_uses_the_multilabel_loss(ensemble_fit):
+    from sklearn_autonet.convexity_probe import probe_convexity
+
+    clf, X, Y = ensemble_fit
+    # the head is linear in its parameters: the binary cross-entropy of each label is convex there
+    probe = probe_convexity(clf, X, Y, layer="head", n_segments=10, random_state=0)
+    assert probe.n_violations == 0 and probe.min_eigenvalue >= -1e-8 and probe.max_eigenvalue > 0
+    with pytest.raises(ValueError, match=r"needs a 0/1 matrix of \(160, 3\)"):
+        probe_convexity(clf, X, Y[:, :2], layer="head", n_segments=2)
+
+
 def test_checkpoints_and_refit_multilabel(tmp_path):
     X, Y = make_multilabel(100)
     params = dict(FAST, checkpoint_dir=tmp_path / "ck")
