@@ -249,7 +249,7 @@ class MultilabelLoss(torch.nn.Module):
     def forward(self, logits, target):
         target = target.to(logits.dtype)
         losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
-        negative, positive = self.weights.to(logits.dtype)
+        negative, positive = self.weights.to(logits.device, logits.dtype)
         return (losses * torch.where(target > 0.5, positive, negative)).mean(dim=1)
 
 
