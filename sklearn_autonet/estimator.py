@@ -43,6 +43,8 @@ from .validation_split import validation_split
 
 #: Default of ``ensemble_size`` (see its docstring for the measurement behind it).
 ENSEMBLE_SIZE_DEFAULT = 10
+#: Scorers that take a row of probabilities for a distribution (they renormalise multi-label rows).
+ROW_DISTRIBUTION_SCORERS = ("neg_log_loss",)
 #: Default of ``cv_max_samples`` (see its docstring for the measurement behind it).
 CV_MAX_SAMPLES_DEFAULT = 0
 
@@ -772,6 +774,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         """A dry run of a named scorer on the validation labels, before any candidate is trained."""
         if not isinstance(scoring, str):
             return
+        if np.ndim(y_valid) == 2 and scoring in ROW_DISTRIBUTION_SCORERS:
+            raise ValueError(
+                f"scoring={scoring!r} reads each row of probabilities as one distribution over classes; a "
+                "multi-label model's label probabilities are independent. Use 'f1_macro' (the default), "
+                "'average_precision' or 'roc_auc'."
+            )
         stand_in = _ScoringStandIn(y_valid, n_classes)
         try:
             with warnings.catch_warnings():

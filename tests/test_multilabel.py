@@ -165,6 +165,7 @@ def test_tuned_thresholds_and_balanced_class_weight():
         ("multiclass_multioutput", {}, "Multi-output multiclass targets"),
         ("ok", {"class_weight": {0: 2.0}}, "class_weight as a dict is for one label per sample"),
         ("ok", {"scoring": "balanced_accuracy"}, "cannot score a multi-label target of 3 labels"),
+        ("ok", {"scoring": "neg_log_loss"}, "reads each row of probabilities as one distribution"),
     ],
 )
 def test_bad_multilabel_fit(Y, params, match):
