@@ -28,6 +28,7 @@ from torch.func import functional_call
 from .architecture import format_table
 from .modules import EnsembleNetwork
 from .ragged import RaggedSignals
+from .targets import MULTILABEL, check_label_matrix
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ def probe_convexity(
     estimator : AutoNetLCNClassifier
         A fitted estimator.
     X, y : array-like
-        Data on which the (unweighted, mean cross-entropy) loss is evaluated,
+        Data on which the (unweighted, mean cross-entropy; for a multi-label
+        model the binary cross-entropy averaged over labels, ``y`` its 0/1
+        indicator matrix) loss is evaluated,
         usually the training data; at most ``max_samples`` are used.
     layer : int or str, default=-1
         Index into the trainable layers (head last) or a layer name
@@ -133,7 +136,16 @@ def probe_convexity(
     check_is_fitted(estimator)
     rng = check_random_state(random_state)
     X = estimator.layout_.read(estimator, X)
-    y = np.searchsorted(estimator.classes_, np.asarray(y))
+    multilabel = getattr(estimator, "target_type_", None) == MULTILABEL
+    if multilabel:  # the training loss of a multi-label model: binary cross-entropy of each label
+        y = check_label_matrix(y).astype(np.float64)
+        if y.shape != (len(X), len(estimator.classes_)):
+            raise ValueError(
+                f"y has shape {y.shape}; this multi-label model needs a 0/1 matrix of "
+                f"{(len(X), len(estimator.classes_))}, one row per sample of X and one column per label."
+            )
+    else:
+        y = np.searchsorted(estimator.classes_, np.asarray(y))
     if len(X) > max_samples:
         keep = rng.choice(len(X), max_samples, replace=False)
         X, y = X[keep], y[keep]
@@ -156,7 +168,7 @@ def probe_convexity(
         inputs, extra = inputs.double(), {"lengths": lengths}
     else:
         inputs = torch.as_tensor(X, dtype=torch.float64)
-    targets = torch.as_tensor(y, dtype=torch.long)
+    targets = torch.as_tensor(y, dtype=torch.float64 if multilabel else torch.long)
 
     def loss(flat):
         pieces, start = {}, 0
@@ -165,6 +177,8 @@ def probe_convexity(
             pieces[n] = flat[start : start + size].reshape(shape)
             start += size
         logits = functional_call(module, pieces, (inputs,), extra)
+        if multilabel:
+            return torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
         return torch.nn.functional.cross_entropy(logits, targets)
 
     scale = radius * max(float(theta.norm()), 1e-3)

@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from .bound import network_holds
 from .ensemble import greedy_selection, proba_score
+from .targets import stratification_key, trainable
 from .tasks import parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
 
 __all__ = ["check_folds", "cross_validate_pool", "kfold_splits"]
@@ -41,12 +42,17 @@ def check_folds(y, groups, k):
     Parameters
     ----------
     y : ndarray of int
-        Encoded labels.
+        Encoded labels, or a multi-label indicator matrix (its folds are
+        stratified on :func:`~sklearn_autonet.targets.stratification_key`,
+        and a fold whose training part lacks a label's positives makes the
+        search keep its hold-out, as for a class).
     groups : array-like or None
     k : int
     """
-    counts = np.bincount(y)
-    smallest = int(counts[counts > 0].min())
+    smallest = k
+    if np.ndim(y) == 1:
+        counts = np.bincount(y)
+        smallest = int(counts[counts > 0].min())
     if groups is None and k > smallest:
         raise ValueError(
             f"cv={k} folds, but the smallest class has only {smallest} sample(s); stratified k-fold "
@@ -64,7 +70,12 @@ def check_folds(y, groups, k):
 
 
 def kfold_splits(y, groups, k, seed):
-    """``[(train_idx, valid_idx), ...]``: stratified k-fold, by group when ``groups`` is given."""
+    """``[(train_idx, valid_idx), ...]``: stratified k-fold, by group when ``groups`` is given.
+
+    A multi-label ``y`` is stratified on each row's rarest positive label.
+    """
+    if np.ndim(y) == 2:
+        y = stratification_key(y)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class in y", category=UserWarning)
         if groups is None:
@@ -110,7 +121,7 @@ def cross_validate_pool(pool, X, y, weights, groups, *, k, seed, settings, scori
     usable = [p for p, c in enumerate(pool)
               if all(network_holds(c["spec"], len(train), bound.rho, bound.counting) for train, _ in folds)]
     for train, _ in folds:
-        if len(np.unique(y[train][weights[train] > 0])) < 2:
+        if not trainable(y[train], weights[train]):
             return None
     if not usable:
         return None

@@ -25,6 +25,7 @@ import math
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .targets import log_loss
 from .tasks import validation_score
 
 __all__ = ["greedy_selection", "proba_score"]
@@ -63,11 +64,6 @@ def proba_score(scoring, proba, y, sample_weight=None):
     return validation_score(scoring, stand_in, np.zeros((len(y), 1)), y, sample_weight)
 
 
-def _log_loss(proba, y, sample_weight):
-    picked = np.clip(proba[np.arange(len(y)), y], 1e-15, 1.0)
-    return float(np.average(-np.log(picked), weights=sample_weight))
-
-
 def greedy_selection(probas, y, sample_weight, scoring, size):
     """Greedy ensemble selection with replacement (Caruana et al., 2004).
 
@@ -76,8 +72,10 @@ def greedy_selection(probas, y, sample_weight, scoring, size):
     probas : sequence of ndarray of shape (n_valid, n_classes)
         Each candidate's validation probabilities, best candidate first (ties
         in the greedy steps go to the earlier candidate).
-    y : ndarray of shape (n_valid,)
-        Encoded validation labels.
+    y : ndarray of shape (n_valid,) or (n_valid, n_labels)
+        Encoded validation labels, or the validation label indicator matrix
+        (multi-label: probabilities of shape ``(n_valid, n_labels)``, the log
+        loss is the binary one averaged over labels).
     sample_weight : ndarray or None
     scoring : str or callable
     size : int
@@ -106,7 +104,7 @@ def greedy_selection(probas, y, sample_weight, scoring, size):
 
     def key(proba):
         score = proba_score(scoring, proba, y, sample_weight)
-        return (score if math.isfinite(score) else -math.inf, -_log_loss(proba, y, sample_weight))
+        return (score if math.isfinite(score) else -math.inf, -log_loss(proba, y, sample_weight))
 
     counts = np.zeros(len(probas), dtype=np.int64)
     counts[0] = 1

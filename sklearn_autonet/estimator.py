@@ -35,11 +35,17 @@ from .crossval import check_folds, cross_validate_pool
 from .search import SearchConfig, UserInterrupt, run_search
 from .tasks import rebuild_ensemble
 from .training import PRECISIONS, TrainingSettings, resolve_device, train_candidate
+from .targets import (
+    MULTILABEL, check_label_matrix, check_training_labels, default_scoring, is_label_matrix, label_weights,
+    output_probabilities, stratification_key, tune_thresholds,
+)
 from .validation_split import validation_split
 
 
 #: Default of ``ensemble_size`` (see its docstring for the measurement behind it).
 ENSEMBLE_SIZE_DEFAULT = 10
+#: Scorers that take a row of probabilities for a distribution (they renormalise multi-label rows).
+ROW_DISTRIBUTION_SCORERS = ("neg_log_loss",)
 #: Default of ``cv_max_samples`` (see its docstring for the measurement behind it).
 CV_MAX_SAMPLES_DEFAULT = 0
 
@@ -162,8 +168,18 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.2
         Share of the training data held out to score the candidates.  Stratified;
         by group when ``groups`` is passed to ``fit``.
-    scoring : str or callable, default="balanced_accuracy"
+    scoring : str, callable or None, default=None
         Scikit-learn scorer used to compare candidates on the validation split.
+        None: ``"balanced_accuracy"`` for one label per sample, ``"f1_macro"``
+        (F1 of each label at ``predict``'s 0.5, averaged over the labels) for a
+        multi-label ``y`` (``docs/evaluation.md``).
+    threshold : float in (0, 1) or "tuned", default=0.5
+        Multi-label ``y`` only (ignored otherwise): ``predict`` gives a label
+        when its probability is at least this.  "tuned": one threshold per
+        label, the one that maximises that label's F1 on the search's
+        validation split (probabilities of the network or ensemble the search
+        selected; under k-fold scoring, its out-of-fold probabilities of all
+        the training data), in ``thresholds_``.
     refit : bool, default=False
         Retrain the selected architecture (every member of the ensemble, each
         from its own candidate's seed) on all the data (train + validation)
@@ -204,6 +220,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         AdamW learning rate.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers.
+        For a multi-label ``y``, "balanced" weighs each label's positives and
+        negatives equally (``n / (2 n_pos)`` and ``n / (2 n_neg)`` per label,
+        a ``pos_weight`` of ``n_neg / n_pos``); a dict is refused there.
     device : str, default="auto"
         Torch device; "auto" is "cuda" when available, else "cpu".
     random_state : int, RandomState instance or None, default=None
@@ -274,7 +293,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; for a multi-label ``y``, ``arange(n_labels)`` (as
+        ``MLPClassifier`` sets it).
+    target_type_ : {"binary", "multiclass", "multilabel-indicator"}
+        The kind of ``y`` seen in ``fit`` (:mod:`sklearn_autonet.targets`).
+    thresholds_ : ndarray of shape (n_labels,) or None
+        Multi-label: ``predict``'s threshold on each label's probability
+        (``threshold``); None for one label per sample.
     n_features_in_ : int
         Features (2-D input, the samples of a single-lead signal too) or leads
         (3-D input) seen in ``fit``.
@@ -376,7 +401,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "epoch_patience": [Interval(Integral, 1, None, closed="left")],
         "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "scoring": [str, callable],
+        "scoring": [str, callable, None],
+        "threshold": [Interval(Real, 0, 1, closed="neither"), StrOptions({"tuned"})],
         "refit": ["boolean"],
         "schedule": [StrOptions(set(SCHEDULES))],
         "epochs_per_block": [Interval(Integral, 1, None, closed="left")],
@@ -420,7 +446,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         epoch_patience=10,
         min_steps_per_epoch=10,
         validation_fraction=0.2,
-        scoring="balanced_accuracy",
+        scoring=None,
+        threshold=0.5,
         refit=False,
         schedule="end_to_end",
         epochs_per_block=1,
@@ -461,6 +488,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.min_steps_per_epoch = min_steps_per_epoch
         self.validation_fraction = validation_fraction
         self.scoring = scoring
+        self.threshold = threshold
         self.refit = refit
         self.schedule = schedule
         self.epochs_per_block = epochs_per_block
@@ -492,8 +520,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features) or (n_samples, n_leads, length), or list
             Tabular features, or signals; or a list (or 1-D object array) of
             ``(n_leads, length_i)`` signals of different lengths.
-        y : array-like of shape (n_samples,)
-            Class labels (any type scikit-learn accepts, strings included).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (any type scikit-learn accepts, strings included), or
+            a 0/1 label indicator matrix (multi-label: any number of labels
+            per sample; every column needs 0s and 1s).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples in the training loss.
         groups : array-like of shape (n_samples,), default=None
@@ -516,27 +546,35 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, groups):
         start = time.monotonic()
         self._check_params_before_training()
-        if y is not None:  # the caller's y: validate_data would turn [1, "a"] into strings
+        multilabel = is_label_matrix(y)
+        if y is not None and not multilabel:  # the caller's y: validate_data would turn [1, "a"] into strings
             check_labels(y)
         if is_record_list(X):  # signals of different lengths (layout.py, ragged.py)
             layout, X = InputLayout.fit_records(
                 X, self.input_kind, self.signal_shape, self.crop_length, self.sampling_rate
             )
-            y = validate_data(self, X="no_validation", y=y)
+            y = validate_data(self, X="no_validation", y=y, multi_output=multilabel)
             check_consistent_length(X, y)
             self.n_features_in_ = layout.n_features_in
         else:
             check_not_ragged(X)
             X, y = validate_data(
-                self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2
+                self, X, y, allow_nd=True, dtype=(np.float32, np.float64), ensure_min_samples=2,
+                multi_output=multilabel,
             )
             layout, X = InputLayout.fit(X, self.input_kind, self.signal_shape)
-        check_labels(y)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        y_enc = encoder.transform(y).astype(np.int64)
-        weights = self._sample_weights(X, y, y_enc, classes, sample_weight)
+        if multilabel:
+            y_enc = check_label_matrix(y)
+            classes = np.arange(y_enc.shape[1])
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        else:
+            check_labels(y)
+            check_classification_targets(y)
+            encoder = LabelEncoder().fit(y)
+            classes = encoder.classes_
+            y_enc = encoder.transform(y).astype(np.int64)
+            weights = self._sample_weights(X, y, y_enc, classes, sample_weight)
+        scoring = default_scoring(multilabel) if self.scoring is None else self.scoring
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
@@ -544,11 +582,15 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         if use_cv:
             check_folds(y_enc, groups, self.cv)
         train_idx, valid_idx = validation_split(
-            y_enc, groups, validation_fraction=self.validation_fraction, random_state=seed
+            stratification_key(y_enc) if multilabel else y_enc, groups,
+            validation_fraction=self.validation_fraction, random_state=seed,
         )
         valid_idx = layout.batch_order(X, valid_idx)
-        self._check_training_rows(y_enc, weights, train_idx, classes)
-        self._check_scoring(y_enc[valid_idx], len(classes))
+        if multilabel:
+            check_training_labels(y_enc[train_idx], weights[train_idx], len(train_idx))
+        else:
+            self._check_training_rows(y_enc, weights, train_idx, classes)
+        self._check_scoring(scoring, y_enc[valid_idx], len(classes))
         weights = weights / weights[train_idx].mean()
         train = (X[train_idx], y_enc[train_idx], weights[train_idx])
         valid = (X[valid_idx], y_enc[valid_idx], weights[valid_idx])
@@ -562,6 +604,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         )
         settings = self._training_settings().for_data(props.n_fit, self.min_steps_per_epoch)
         settings = settings.replace(crop_samples=layout.crop_samples)
+        if multilabel:
+            settings = settings.replace(
+                multilabel=True, label_weights=label_weights(train[1], train[2], self.class_weight)
+            )
         config = SearchConfig(
             bound=BoundSettings(
                 rho=self.rho,
@@ -576,7 +622,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             max_candidates=self.max_candidates,
             patience=self.patience,
             max_time=self.max_time,
-            scoring=self.scoring,
+            scoring=scoring,
             warm_growth=self.warm_growth,
             seeds_per_round=self.seeds_per_round,
             n_jobs=self.n_jobs,
@@ -589,13 +635,18 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             checkpoint_dir=self.checkpoint_dir, ensemble_size=self.ensemble_size,
         )
         net, n_fit, best_index = result.net, props.n_fit, result.best_index
+        held_out = None  # (probabilities, labels, weights) that threshold="tuned" tunes on: the search's hold-out
+        if multilabel and self.threshold == "tuned":
+            held_out = (_predict_proba_float64(result.net, valid[0], multilabel=True), *valid[1:])
         result.history["cv_score"] = [math.nan] * len(result.history["candidate"])
         everything = (X, y_enc, weights / weights.mean())  # all the training data, weights of mean 1
         crossed = None
         if use_cv and result.stop_reason not in ("interrupted", "max_time"):
             crossed = self._cross_validate(result, everything, groups, settings, config, seed, start)
         if crossed is not None:
-            net, n_fit, best_index = crossed
+            net, n_fit, best_index, out_of_fold = crossed
+            if held_out is not None:  # the out-of-fold probabilities of every training sample
+                held_out = (out_of_fold, *everything[1:])
         elif self.refit and result.stop_reason != "interrupted":
             net = self._refit(result, everything, settings, seed)
             n_fit = len(y_enc)
@@ -611,6 +662,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             stop_reason=result.stop_reason,
             best_index=best_index,
             fit_time=time.monotonic() - start,
+            thresholds=self._thresholds(y_enc, held_out) if multilabel else None,
         )
         if self.verbose >= 1:
             print(f"AutoNet stopped ({self.stop_reason_}) after {len(result.history['candidate'])} candidates")
@@ -618,7 +670,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _cross_validate(self, result, everything, groups, settings, config, seed, start):
-        """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index)`` or None.
+        """k-fold scoring of the search's best candidates; ``(net, n_fit, best_index, out_of_fold)`` or None.
+
+        ``out_of_fold`` is the selected ensemble's out-of-fold probabilities of every training sample.
 
         Updates ``result.history`` (``cv_score``, ``ensemble_weight``,
         ``selected``) when the k-fold selection is used.
@@ -632,7 +686,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             try:
                 crossed = cross_validate_pool(
                     pool, *everything, groups, k=self.cv, seed=seed, settings=settings,
-                    scoring=self.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
+                    scoring=config.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
                     n_jobs=self.n_jobs, device_request=str(self.device), time_left=time_left,
                 )
             except KeyboardInterrupt:
@@ -656,9 +710,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         history["ensemble_weight"] = [float(chosen.get(c, 0.0)) for c in history["candidate"]]
         best_index = position[pool[members[0][0]]["index"]]
         history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
+        out_of_fold = sum(w * crossed["oof"][p].astype(np.float64) for p, w in members)
         if self.refit:
             result.members = [dict(pool[p], weight=w) for p, w in members]
-            return self._refit(result, everything, settings, seed), len(everything[1]), best_index
+            return self._refit(result, everything, settings, seed), len(everything[1]), best_index, out_of_fold
         specs, states, member_weights = [], [], []
         for p, w in members:
             for j in range(k):
@@ -666,7 +721,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
                 states.append(crossed["states"][(p, j)])
                 member_weights.append(w / k)
         net = rebuild_ensemble(specs, states, member_weights, seed, crossed["n_fit"], settings)
-        return net, crossed["n_fit"], best_index
+        return net, crossed["n_fit"], best_index, out_of_fold
+
+    def _thresholds(self, Y, held_out):
+        """``predict``'s threshold per label: ``threshold``, or tuned on ``held_out`` (proba, labels, weights)."""
+        if held_out is None:
+            return np.full(Y.shape[1], float(self.threshold))
+        return tune_thresholds(*held_out)
 
     def _refit(self, result, everything, settings, seed):
         """Every member of the selected ensemble trained again on all the data, for its best epoch count.
@@ -747,20 +808,32 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
                 "2 classes. Give more samples of other classes a positive weight."
             )
 
-    def _check_scoring(self, y_valid, n_classes):
+    def _check_scoring(self, scoring, y_valid, n_classes):
         """A dry run of a named scorer on the validation labels, before any candidate is trained."""
-        if not isinstance(self.scoring, str):
+        if not isinstance(scoring, str):
             return
+        if np.ndim(y_valid) == 2 and scoring in ROW_DISTRIBUTION_SCORERS:
+            raise ValueError(
+                f"scoring={scoring!r} reads each row of probabilities as one distribution over classes; a "
+                "multi-label model's label probabilities are independent. Use 'f1_macro' (the default), "
+                "'average_precision' or 'roc_auc'."
+            )
         stand_in = _ScoringStandIn(y_valid, n_classes)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                score = float(get_scorer(self.scoring)(stand_in, np.zeros((len(y_valid), 1)), y_valid))
+                score = float(get_scorer(scoring)(stand_in, np.zeros((len(y_valid), 1)), y_valid))
             if not np.isfinite(score):
                 raise ValueError(f"the score is {score}")
         except Exception as exc:  # noqa: BLE001 - any failure of the scorer is reported the same way
+            if np.ndim(y_valid) == 2:
+                raise ValueError(
+                    f"scoring={scoring!r} cannot score a multi-label target of {n_classes} labels "
+                    f"({type(exc).__name__}: {exc}). Use a scorer for label indicator matrices, e.g. "
+                    "'f1_macro' (the default), 'f1_samples' or 'average_precision'."
+                ) from None
             raise ValueError(
-                f"scoring={self.scoring!r} cannot score this task: {n_classes} classes, "
+                f"scoring={scoring!r} cannot score this task: {n_classes} classes, "
                 f"{len(np.unique(y_valid))} of them in the {len(y_valid)} validation samples "
                 f"({type(exc).__name__}: {exc}). Use a scorer for this target, e.g. 'balanced_accuracy', "
                 "or 'roc_auc_ovr' for more than 2 classes."
@@ -828,6 +901,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, columns in the order of ``classes_``.
+            For a multi-label model, ``(n_samples, n_labels)``: each label's
+            own probability (a sigmoid; rows need not sum to 1).
             Computed in float64 and rounded to float32 precision (that of the
             weights), so a row's probabilities do not depend on the other rows
             passed with it (their number, order or values).
@@ -840,7 +915,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self.layout_.read(self, X)
-        proba = _predict_proba_float64(self.net_, X)
+        proba = _predict_proba_float64(self.net_, X, multilabel=self._multilabel())
         bad = ~np.isfinite(proba).all(axis=1)
         if bad.any():
             raise ValueError(
@@ -860,11 +935,19 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``; for a multi-label model the 0/1
+            indicator matrix, a label set where its probability is at least
+            its threshold (``thresholds_``).
         """
         check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        if self._multilabel():
+            return (proba >= self.thresholds_).astype(np.int64)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _multilabel(self):
+        return getattr(self, "target_type_", None) == MULTILABEL
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -893,6 +976,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
 
@@ -907,12 +991,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
 FITTED_ATTRIBUTES = (
     "net_", "classes_", "layout_", "input_kind_", "input_shape_", "n_side_features_", "n_fit_",
     "search_history_", "stop_reason_", "best_index_", "architecture_", "convexity_report_",
-    "n_parameters_", "fit_time_", "ensemble_weights_",
+    "n_parameters_", "fit_time_", "ensemble_weights_", "target_type_", "thresholds_",
 )
 
 
 def set_fitted_state(
-    estimator, *, net, spec, layout, classes, n_fit, search_history, stop_reason, best_index, fit_time
+    estimator, *, net, spec, layout, classes, n_fit, search_history, stop_reason, best_index, fit_time,
+    thresholds=None,
 ):
     """Give ``estimator`` its fitted state: the one place ``fit`` and ``load_model`` both use.
 
@@ -935,9 +1020,17 @@ def set_fitted_state(
     stop_reason : str
     best_index : int
     fit_time : float
+    thresholds : ndarray of shape (n_labels,) or None
+        A multi-label model's thresholds; None for one label per sample.
     """
     estimator.net_ = net
     estimator.classes_ = classes
+    if thresholds is None:
+        estimator.target_type_ = "binary" if len(classes) == 2 else "multiclass"
+        estimator.thresholds_ = None
+    else:
+        estimator.target_type_ = MULTILABEL
+        estimator.thresholds_ = np.asarray(thresholds, dtype=np.float64)
     estimator.layout_ = layout
     estimator.input_kind_ = layout.kind
     estimator.input_shape_ = tuple(layout.shape)
@@ -976,7 +1069,10 @@ def _ensemble_report(specs, n_fit, rho, counting):
 
 
 class _ScoringStandIn(ClassifierMixin, BaseEstimator):
-    """A candidate's stand-in for the dry run of a scorer: predicts the labels shifted by one class."""
+    """A candidate's stand-in for the dry run of a scorer: predicts the labels shifted by one class.
+
+    For a multi-label ``y`` (2-D) it predicts every label flipped.
+    """
 
     def __init__(self, y=None, n_classes=2):
         self.y = y
@@ -987,9 +1083,13 @@ class _ScoringStandIn(ClassifierMixin, BaseEstimator):
         return True
 
     def predict(self, X):
+        if np.ndim(self.y) == 2:
+            return 1 - np.asarray(self.y)
         return (np.asarray(self.y) + 1) % self.n_classes
 
     def predict_proba(self, X):
+        if np.ndim(self.y) == 2:
+            return np.where(np.asarray(self.y) > 0, 0.25, 0.75)
         proba = np.full((len(self.y), self.n_classes), 0.5 / max(self.n_classes - 1, 1))
         proba[np.arange(len(self.y)), self.predict(X)] = 0.5
         return proba
@@ -999,8 +1099,8 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _predict_proba_float64(net, X):
-    """Softmax of the network's logits, computed in float64, rounded to float32 precision.
+def _predict_proba_float64(net, X, multilabel=False):
+    """Softmax of the network's logits (a sigmoid per label if ``multilabel``), in float64, rounded to float32.
 
     In float32 a row's result depends on the rows batched with it: CPU and GPU
     kernels pick their summation order by batch size and a row's place in the
@@ -1027,7 +1127,8 @@ def _predict_proba_float64(net, X):
             for rows, inputs in inference_batches(X, batch_size):  # records: batches of similar length
                 inputs = {k: v.to(device, torch.float64) if v.is_floating_point() else v.to(device)
                           for k, v in inputs.items()}
-                part = torch.softmax(torch.func.functional_call(module, state, (), inputs), dim=1).cpu().numpy()
+                logits = torch.func.functional_call(module, state, (), inputs)
+                part = output_probabilities(logits, multilabel).cpu().numpy()
                 proba = np.empty((len(X), part.shape[1])) if proba is None else proba
                 proba[rows] = part
     finally:

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._version import __version__
 from .modules import EnsembleNetwork, network_members
+from .targets import MULTILABEL, output_probabilities
 
 #: Name of the graph's input.
 INPUT_NAME = "input"
@@ -90,15 +91,16 @@ class _EnsembleProba(torch.nn.Module):
         return self.network.proba(x)
 
 
-class _WithSoftmax(torch.nn.Module):
-    """The fitted network followed by a softmax over the classes."""
+class _WithProbabilities(torch.nn.Module):
+    """The fitted network followed by its output activation: a softmax over classes, or a sigmoid per label."""
 
-    def __init__(self, network):
+    def __init__(self, network, multilabel=False):
         super().__init__()
         self.network = network
+        self.multilabel = multilabel
 
     def forward(self, x):
-        return torch.softmax(self.network(x), dim=1)
+        return output_probabilities(self.network(x), self.multilabel)
 
 
 def export_onnx(estimator, path, *, output="proba", opset=OPSET):
@@ -111,9 +113,11 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     for models fitted with ``signal_shape`` and ``F`` side features (the
     same 2-D rows as ``predict``; the side features' standardisation is in
     the graph).  Its one output is ``"probabilities"``
-    (softmax, the same as ``predict_proba``) or ``"logits"``, of shape
-    ``(batch, n_classes)`` with columns in the order of ``classes_``.  The
-    class labels, input kind and shape, the number of side features
+    (softmax, the same as ``predict_proba``; for a multi-label model a
+    sigmoid per label) or ``"logits"``, of shape ``(batch, n_classes)`` with
+    columns in the order of ``classes_``.  The class labels, the target type
+    (``target_type``; a multi-label model's thresholds are not in the graph:
+    compare the probabilities with ``thresholds_``), input kind and shape, the number of side features
     (``n_side_features``), the output kind and the precision (``precision``:
     the graph's, always float32; ``model_precision``: ``predict_proba``'s) are
     stored in the model's ``metadata_props`` (``classes`` and ``input_shape``
@@ -129,7 +133,9 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
 
     An ensemble (``ensemble_size > 1``) is one graph that runs every member
     and returns the weighted mean of their probabilities; its ``"logits"``
-    are the log of that mean (a softmax of them gives the mean back).  The
+    are the log of that mean (a softmax of them gives the mean back; for a
+    multi-label model, the logit of each label's mean, which a sigmoid maps
+    back).  The
     ``metadata_props`` then also hold ``members`` (their number) and
     ``member_weights`` (JSON).
 
@@ -199,7 +205,11 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     network = copy.deepcopy(estimator.net_.module_).to("cpu").eval()
     n_members = len(network_members(network))
     if output == "proba":
-        network = (_EnsembleProba if isinstance(network, EnsembleNetwork) else _WithSoftmax)(network).eval()
+        multilabel = getattr(estimator, "target_type_", None) == MULTILABEL
+        if isinstance(network, EnsembleNetwork):
+            network = _EnsembleProba(network).eval()
+        else:
+            network = _WithProbabilities(network, multilabel).eval()
     layout = estimator.layout_
     n_side = layout.n_side
     example = torch.zeros((2, *layout.row_shape), dtype=torch.float32)
@@ -222,6 +232,7 @@ def export_onnx(estimator, path, *, output="proba", opset=OPSET):
     model = onnx.load_from_string(buffer.getvalue())
     metadata = {
         "classes": json.dumps([_plain(c) for c in estimator.classes_.tolist()]),
+        "target_type": str(getattr(estimator, "target_type_", "multiclass")),
         "input_kind": layout.kind,
         "input_shape": json.dumps(list(layout.shape)),
         "n_side_features": str(n_side),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .targets import output_probabilities, probabilities_to_outputs
+
 
 #: Hidden activations, name -> module factory: both the list of valid names
 #: (the estimator's ``activation`` parameter) and the lookup.  Which of them
@@ -204,31 +206,36 @@ class EnsembleNetwork(nn.Module):
         The members, in order.
     weights : sequence of float
         Their weights: positive, summing to 1.
+    multilabel : bool, default=False
+        The members' outputs are one logit per label (sigmoid probabilities,
+        :mod:`sklearn_autonet.targets`): ``proba`` is the weighted mean of the
+        sigmoids and ``forward`` its logit, so that a sigmoid of it gives the
+        mean back.
     """
 
-    def __init__(self, spec=None, *, specs, weights):  # noqa: ARG002 - see the docstring
+    def __init__(self, spec=None, *, specs, weights, multilabel=False):  # noqa: ARG002 - see the docstring
         super().__init__()
         specs, weights = tuple(specs), tuple(float(w) for w in weights)
         if not specs or len(specs) != len(weights):
             raise ValueError(f"an ensemble needs one weight per member; got {len(specs)} member(s), {len(weights)} weight(s).")
         if any(not w > 0 for w in weights) or abs(sum(weights) - 1) > 1e-6:
             raise ValueError(f"ensemble weights must be positive and sum to 1; got {list(weights)}.")
-        self.specs, self.weights = specs, weights
+        self.specs, self.weights, self.multilabel = specs, weights, bool(multilabel)
         self.spec = specs[0]
         self.members = nn.ModuleList(LCNNetwork(s) for s in specs)
         # not saved with the weights (the model file keeps them in its metadata); moves with .to()
         self.register_buffer("member_weights", torch.tensor(weights, dtype=torch.float32), persistent=False)
 
     def proba(self, X, lengths=None):
-        """The weighted mean of the members' class probabilities."""
+        """The weighted mean of the members' class (or label) probabilities."""
         w = self.member_weights.to(X.dtype) if X.is_floating_point() else self.member_weights
         total = 0
         for i, member in enumerate(self.members):
-            total = total + w[i] * torch.softmax(member(X, lengths=lengths), dim=1)
+            total = total + w[i] * output_probabilities(member(X, lengths=lengths), self.multilabel)
         return total
 
     def forward(self, X, sample_weight=None, lengths=None):  # noqa: ARG002 - same signature as LCNNetwork
-        return torch.log(self.proba(X, lengths))
+        return probabilities_to_outputs(self.proba(X, lengths), self.multilabel)
 
 
 def network_members(module):

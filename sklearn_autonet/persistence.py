@@ -20,6 +20,14 @@ A conv layer's ``stride`` (a strided stem) is in the spec only when it is
 not 1: the files of networks without a stem are as before, and a spec without
 it reads as stride 1, so the stride needed no new format version.
 
+Format 4 adds ``target``: ``{"type": ..., "thresholds": ...}``, the kind of
+target (``"binary"``, ``"multiclass"`` or ``"multilabel-indicator"``) and a
+multi-label model's per-label thresholds of ``predict`` (null otherwise).  A
+multi-label model is written in format 4 only (an older reader would apply a
+softmax to its sigmoid outputs); a single-label model is written in format 3
+by default, which earlier versions read.  Files without ``target`` are
+single-label.
+
 Format 3 adds ``ensemble``: ``{"weights": [w_0, ...], "specs": [...]}``, each
 member's weight in the mean of probabilities and the specs of the members
 after the first (``spec`` is the first member's, as in formats 1 and 2).  A
@@ -86,12 +94,13 @@ from .architecture import NetworkSpec
 from .checkpoint import atomic_write
 from .layout import INPUT_KINDS, InputLayout
 from .modules import EnsembleNetwork, network_members
+from .targets import MULTILABEL
 from .training import PRECISIONS, TrainingSettings, make_net
 
 #: Name written into every model file.
 FORMAT_NAME = "sklearn-autonet-model"
 #: Version of the file layout this module writes; it reads this one and older ones.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: Largest number of networks in an ensemble a model file may declare (format 3).
 MAX_MEMBERS = 1024
 #: Largest number of values (parameters and BatchNorm statistics, all tensors
@@ -103,7 +112,9 @@ MAX_LAYERS = 256
 _METADATA = "metadata.json"
 _WEIGHTS = "weights.safetensors"
 _WEIGHTS_V1 = "weights.pt"
-_WEIGHTS_BY_VERSION = {1: _WEIGHTS_V1, 2: _WEIGHTS, 3: _WEIGHTS}
+_WEIGHTS_BY_VERSION = {1: _WEIGHTS_V1, 2: _WEIGHTS, 3: _WEIGHTS, 4: _WEIGHTS}
+#: The oldest format that holds a single-label model, written by default (format 4 holds multi-label ones).
+_SINGLE_LABEL_VERSION = 3
 #: Largest ``metadata.json`` accepted (JSON parsing takes several times its size in memory).
 _MAX_METADATA_BYTES = 16 * 2**20
 #: Entries larger than this must not inflate more than ``_MAX_COMPRESS_RATIO`` times.
@@ -150,12 +161,14 @@ _FITTED_KEYS = (
     "fit_time",
     "search_history",
 )
+#: Target types a format-4 file may declare.
+_TARGET_TYPES = ("binary", "multiclass", MULTILABEL)
 #: Dtype kinds of ``classes_`` a file can hold: bool, ints, floats, str, object (of str/int/float/bool).
 _CLASS_KINDS = "biufUO"
 
 
 # ---------------------------------------------------------------- public API
-def save_model(estimator, path, *, format_version=FORMAT_VERSION):
+def save_model(estimator, path, *, format_version=None):
     """Write a fitted :class:`AutoNetLCNClassifier` to a single model file.
 
     The file is a zip archive holding ``metadata.json`` (architecture, fitted
@@ -177,7 +190,10 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
         Where to write the file (conventionally with the suffix ``.autonet``).
         An existing file is replaced (keeping its permission bits); its folder
         must exist.
-    format_version : {1, 2, 3}, default=3
+    format_version : {1, 2, 3, 4}, default=None
+        None: the oldest format that holds the model, 3 (or 4 for a
+        multi-label model).  4 adds the target type and the per-label
+        thresholds and is the only one a multi-label model can be written in.
         3 writes every member of an ensemble (``ensemble``) and the weights in
         the safetensors layout; 2 is the same layout for a single network,
         without ``ensemble``; 1 writes the older layout (``weights.pt`` by
@@ -225,6 +241,9 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
     True
     """
     _check_saveable(estimator)
+    multilabel = getattr(estimator, "target_type_", None) == MULTILABEL
+    if format_version is None:
+        format_version = FORMAT_VERSION if multilabel else _SINGLE_LABEL_VERSION
     if not _is_int(format_version) or format_version not in _WEIGHTS_BY_VERSION:
         raise ValueError(
             f"format_version must be one of {sorted(_WEIGHTS_BY_VERSION)}, got {format_version!r}."
@@ -235,6 +254,11 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
         raise ValueError(
             f"this model is an ensemble of {len(members)} networks, which format_version={format_version} "
             "cannot hold; use format_version=3 (the default)."
+        )
+    if multilabel and format_version < 4:
+        raise ValueError(
+            f"this model is multi-label, which format_version={format_version} cannot hold (an older reader "
+            "would take its sigmoid outputs for class scores); use format_version=4 (the default for it)."
         )
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
     if format_version >= 2:
@@ -273,6 +297,12 @@ def save_model(estimator, path, *, format_version=FORMAT_VERSION):
     if format_version >= 3:
         metadata["ensemble"] = {"weights": [float(w) for _, w in members],
                                 "specs": [m.spec.to_dict() for m, _ in members[1:]]}
+    if format_version >= 4:
+        thresholds = getattr(estimator, "thresholds_", None)
+        metadata["target"] = {
+            "type": getattr(estimator, "target_type_", "binary" if len(estimator.classes_) == 2 else "multiclass"),
+            "thresholds": None if thresholds is None else [float(t) for t in thresholds],
+        }
     text = json.dumps(metadata, indent=1, allow_nan=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -352,9 +382,10 @@ def load_model(path, *, device="cpu"):
     precision = net_meta.get("precision", "float32")  # checked by _check_metadata
     settings = TrainingSettings(batch_size=net_meta["batch_size"], device=str(device), precision=precision)
     net = make_net(spec, settings)
+    thresholds = _thresholds_from_metadata(metadata, spec, path)
     if len(members) > 1:
         net.set_params(module=EnsembleNetwork, module__specs=tuple(s for s, _ in members),
-                       module__weights=tuple(w for _, w in members))
+                       module__weights=tuple(w for _, w in members), module__multilabel=thresholds is not None)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         net.initialize()
     _check_tensor_layout(_tensor_layout(state), _tensor_layout(net.module_.state_dict()), path)
@@ -374,6 +405,7 @@ def load_model(path, *, device="cpu"):
         stop_reason=fitted["stop_reason"],
         best_index=int(fitted["best_index"]),
         fit_time=float(fitted["fit_time"]),
+        thresholds=thresholds,
     )
     estimator.n_features_in_ = int(fitted["n_features_in"])
     if fitted["feature_names_in"] is not None:
@@ -824,6 +856,28 @@ def _check_metadata(metadata, path):
     digest = metadata["weights_sha256"]
     if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
         raise _bad(path, "weights_sha256", "must be 64 lowercase hex digits", digest)
+
+
+def _thresholds_from_metadata(metadata, spec, path):
+    """A multi-label model's thresholds (format 4 ``target``), or None for a single-label model."""
+    target = metadata.get("target")
+    if metadata["format_version"] < 4 or target is None:
+        return None
+    if not isinstance(target, dict) or set(target) != {"type", "thresholds"}:
+        raise _bad(path, "target", "must be an object with exactly 'type' and 'thresholds'", target)
+    kind, thresholds = target["type"], target["thresholds"]
+    if kind not in _TARGET_TYPES:
+        raise _bad(path, "target.type", f"must be one of {list(_TARGET_TYPES)}", kind)
+    if kind != MULTILABEL:
+        if thresholds is not None:
+            raise _bad(path, "target.thresholds", f"must be null for a {kind} target", thresholds)
+        return None
+    n_labels = spec.head.width
+    if not (isinstance(thresholds, list) and len(thresholds) == n_labels and all(
+        isinstance(t, Real) and not isinstance(t, bool) and 0 < t <= 1 for t in thresholds
+    )):
+        raise _bad(path, "target.thresholds", f"must be a list of {n_labels} numbers in (0, 1]", thresholds)
+    return np.asarray(thresholds, dtype=np.float64)
 
 
 def _layout_from_metadata(fitted, spec, signal_shape, path):

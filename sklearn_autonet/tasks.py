@@ -24,6 +24,7 @@ from sklearn.metrics import get_scorer
 
 from .allocator import keep_freed_memory
 from .modules import EnsembleNetwork
+from .targets import MultilabelView
 from .training import make_net, resolve_device, train_candidate
 
 #: The batch size is not halved below this (BatchNorm needs two samples per batch).
@@ -215,8 +216,13 @@ def validation_score(scoring, net, X, y, sample_weight):
 
     A scorer that takes no ``sample_weight`` is called without it.  With
     weights that are equal within each class, balanced accuracy is unchanged.
+    For a multi-label ``y`` (2-D) the scorer sees the model through
+    :class:`~sklearn_autonet.targets.MultilabelView` (``predict`` is the
+    indicator matrix at 0.5).
     """
     scorer = get_scorer(scoring)
+    if np.ndim(y) == 2:
+        net = MultilabelView(net, np.shape(y)[1])
     if sample_weight is not None and not np.all(sample_weight == sample_weight[0]):
         try:
             return float(scorer(net, X, y, sample_weight=sample_weight))
@@ -304,7 +310,8 @@ def rebuild_ensemble(specs, states, weights, seed, n_fit, settings):
     total = float(sum(weights))
     weights = tuple(float(w) / total for w in weights)
     net = make_net(specs[0], settings, seed=seed, n_train=n_fit)
-    net.set_params(module=EnsembleNetwork, module__specs=tuple(specs), module__weights=weights)
+    net.set_params(module=EnsembleNetwork, module__specs=tuple(specs), module__weights=weights,
+                   module__multilabel=settings.multilabel)
     with torch.random.fork_rng(devices=[]):
         net.initialize()
     for member, state in zip(net.module_.members, states):

@@ -20,6 +20,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .modules import LCNNetwork
+from .targets import MultilabelLoss, output_probabilities
 from .progress import EpochReport
 from .ragged import RaggedSignals
 from .schedules import SCHEDULES, Initialization
@@ -63,6 +64,13 @@ class TrainingSettings:
         Variable-length records (:class:`~sklearn_autonet.ragged.RaggedSignals`):
         the length of the random crops trained on (:mod:`sklearn_autonet.crops`);
         None for fixed-length input.
+    multilabel : bool
+        The target is a 0/1 label indicator matrix: one sigmoid output per
+        label and the binary cross-entropy (:mod:`sklearn_autonet.targets`),
+        instead of a softmax and the cross-entropy.
+    label_weights : tuple of (float, float)
+        Multi-label only: ``(w_negative, w_positive)`` per label
+        (:func:`~sklearn_autonet.targets.label_weights`); empty: all 1.
 
     Examples
     --------
@@ -83,6 +91,8 @@ class TrainingSettings:
     verbose: int = 0
     passes_per_epoch: int = 1
     crop_samples: int | None = None
+    multilabel: bool = False
+    label_weights: tuple = ()
 
     def replace(self, **changes):
         """A copy with some fields changed."""
@@ -318,8 +328,7 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
     return WeightedLossNet(
         LCNNetwork,
         module__spec=spec,
-        criterion=torch.nn.CrossEntropyLoss,
-        criterion__reduction="none",
+        **criterion(spec, settings),
         optimizer=torch.optim.AdamW,
         lr=settings.learning_rate,
         max_epochs=settings.max_epochs,
@@ -331,6 +340,27 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
         precision=settings.precision,
         verbose=settings.verbose,
     )
+
+
+def criterion(spec, settings):
+    """skorch arguments for the loss and the output activation of ``predict_proba``.
+
+    One label per sample: the cross-entropy (skorch applies the softmax).
+    Multi-label: :class:`~sklearn_autonet.targets.MultilabelLoss` and a sigmoid per label.
+    """
+    if not settings.multilabel:
+        return dict(criterion=torch.nn.CrossEntropyLoss, criterion__reduction="none")
+    weights = settings.label_weights or ((1.0, 1.0),) * spec.head.width
+    return dict(
+        criterion=MultilabelLoss,
+        criterion__label_weights=tuple(tuple(float(v) for v in pair) for pair in weights),
+        criterion__reduction="none",
+        predict_nonlinearity=_sigmoid,
+    )
+
+
+def _sigmoid(logits):
+    return output_probabilities(logits, multilabel=True)
 
 
 def train_candidate(spec, train, valid=None, settings=None, *, seed=0, deadline=None, parent_state=None):

@@ -97,7 +97,7 @@ CASES = {
     ),
     "fit-missing-labels": fit_case(TAB_X, np.array(["a", None, "b"] * 20, dtype=object), ValueError, "missing label"),
     "fit-continuous-labels": fit_case(TAB_X, RNG.randn(60), ValueError, "Unknown label type: continuous"),
-    "fit-2d-labels": fit_case(TAB_X, np.c_[TAB_Y, TAB_Y], ValueError, "y should be a 1d array"),
+    "fit-2d-labels": fit_case(TAB_X, np.c_[TAB_Y, TAB_Y], ValueError, "Multi-output multiclass targets .* are not supported"),
     "fit-label-length": fit_case(TAB_X, TAB_Y[:50], ValueError, "inconsistent numbers of samples"),
     "fit-int-X": fit_case(RNG.randint(-5, 5, size=(60, 5)), TAB_Y),
     "fit-bool-X": fit_case(RNG.rand(60, 5) > 0.5, TAB_Y),

@@ -270,3 +270,29 @@ def test_grid_search_on_an_object_array_of_records():
     search = GridSearchCV(AutoNetLCNClassifier(max_candidates=1, min_steps_per_epoch=1, random_state=0),
                           {"max_epochs": [1, 2]}, cv=2).fit(X, y)
     assert search.best_estimator_.layout_.variable and len(search.cv_results_["mean_test_score"]) == 2
+
+
+def test_multi_label_targets_on_records(tmp_path):
+    """Records of different lengths with a 0/1 label matrix: sigmoid outputs per label, kept by save/load and ONNX."""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from sklearn_autonet.export import export_onnx
+
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((1, int(n))).astype(np.float32) for n in rng.integers(200, 400, 80)]
+    Y = rng.integers(0, 2, (80, 3))
+    for x, labels in zip(X, Y):
+        x[0, :50] += 2.0 * labels[0]  # label 0 shows at the start of its records
+    clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=3, min_steps_per_epoch=1, random_state=0).fit(X, Y)
+    P = clf.predict_proba(X)
+    assert P.shape == (80, 3) and np.isfinite(P).all() and ((P >= 0) & (P <= 1)).all()
+    assert not np.allclose(P.sum(axis=1), 1.0)  # independent labels, not a softmax
+    assert set(np.unique(clf.predict(X))) <= {0, 1} and clf.predict(X).shape == (80, 3)
+    alone = np.vstack([clf.predict_proba([x]) for x in X[:5]])
+    np.testing.assert_array_equal(alone, P[:5])
+    path = tmp_path / "m.autonet"
+    save(clf, path)
+    np.testing.assert_array_equal(load(path).predict_proba(X), P)
+    session = ort.InferenceSession(export_onnx(clf, tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for x, p in zip(X[:3], P[:3]):  # three lengths, one graph, sigmoid outputs
+        np.testing.assert_allclose(session.run(None, {"input": x[None]})[0][0], p, atol=1e-5)
