@@ -222,7 +222,7 @@ class BatchAugmenter:
         """Shift, scale, wander and noise on signals ``(n, leads, length)``; a new tensor."""
         s, rng = self.settings, self.rng
         n, _, length = X.shape
-        std = X.std(dim=(1, 2), keepdim=True) if n and length > 1 else torch.zeros_like(X[:, :1, :1])
+        std = X.std(dim=(1, 2), keepdim=True, correction=0)  # of each sample, over its leads and time
         if s.shift:
             most = int(round(s.shift * length))
             steps = rng.integers(-most, most + 1, size=n)
