@@ -60,14 +60,18 @@ class CropLoader:
         As for :class:`~sklearn_autonet.training.WholeBatchLoader`.
     crop_length : int
         Samples per crop; at most the shortest training record.
+    transform : callable or None, default=None
+        Applied to each batch of crops, as in ``WholeBatchLoader`` (the
+        signal augmentation of :mod:`sklearn_autonet.augmentation`).
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False, passes=1,
-                 crop_length=None):
+                 crop_length=None, transform=None):
         self.order = WholeBatchLoader(dataset, batch_size, shuffle, generator, drop_last, passes)
         self.dataset = dataset
         self.generator = generator
         self.crop_length = crop_length
+        self.transform = transform
 
     def __len__(self):
         return len(self.order)
@@ -79,7 +83,8 @@ class CropLoader:
         for index in self.order.index_batches():
             X = {"X": records.crops(index, length, self.generator)}
             X.update({k: _take(v, index) for k, v in others.items()})
-            yield self.dataset.transform(X, _take(self.dataset.y, index))
+            batch = self.dataset.transform(X, _take(self.dataset.y, index))
+            yield batch if self.transform is None else self.transform(batch)
 
 
 class RecordLoader:

@@ -22,6 +22,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted, validate_data
 
+from .augmentation import augmentation_settings
 from .architecture import Architecture, EnsembleArchitecture
 from .bound import COUNTING_RULES, ConvexityReport, convexity_report
 from .growth import GROWTH_POLICIES, BoundSettings, GrowthPolicy
@@ -29,6 +30,7 @@ from .hyperparameters import DataProperties
 from .input_checks import check_labels, check_not_ragged
 from .layout import INPUT_KIND_OPTIONS, InputLayout
 from .ragged import inference_batches, is_record_list
+from .lr_schedules import LR_SCHEDULES
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
@@ -218,6 +220,40 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Mini-batch size; "auto" is about a tenth of the data, from 16 to 256.
     learning_rate : float, default=1e-2
         AdamW learning rate.
+    lr_schedule : {"constant", "cosine", "onecycle"}, default="constant"
+        How the learning rate changes over a candidate's epochs
+        (:mod:`sklearn_autonet.lr_schedules`, skorch's ``LRScheduler``):
+        "cosine" anneals it from ``learning_rate`` towards 0 over
+        ``max_epochs``; "onecycle" warms up from a 25th of it over the first
+        30 % of ``max_epochs``, then anneals.  The schedule spans the whole
+        ``max_epochs`` of a candidate: a candidate promoted by ``halving``
+        continues it where its rung stopped, and a refit follows it for its
+        best epoch count.  Early stopping may end a candidate before the end
+        of the schedule (its best epoch is kept).  The epoch's rate is the
+        ``event_lr`` column of ``net_.history``.  "constant" is the default
+        because neither schedule beat it on both UCR sets by more than the
+        spread over seeds in ``benchmarks/recipe.py`` (``docs/method.md``).
+    weight_decay : float, default=1e-2
+        AdamW weight decay (torch's default).
+    augmentation : None, "default" or dict, default=None
+        Random changes to the training batches of signal input
+        (:mod:`sklearn_autonet.augmentation`), never to the validation data
+        or at predict time, repeatable under an int ``random_state``.  A dict
+        names the transforms used and their strengths (those not named are
+        off): ``"shift"`` (largest circular time shift, fraction of the
+        length, < 0.5), ``"scale"`` (amplitude factor in ``[1 - scale, 1 +
+        scale]``, < 1), ``"wander"`` (baseline wander, a sinusoid of 0.05 to
+        0.5 Hz, amplitude in standard deviations of the sample; needs
+        ``sampling_rate``), ``"noise"`` (Gaussian, in standard deviations of
+        the sample), ``"mixup"`` (alpha of mixup's ``Beta(alpha, alpha)``).
+        "default" is ``{"shift": 0.1, "scale": 0.1, "wander": 0.1, "noise":
+        0.05}`` (without wander when ``sampling_rate`` is None; nothing for
+        tabular input).  With ``signal_shape`` the side features are not
+        changed (mixup mixes whole rows).  Tabular input takes ``{"mixup":
+        alpha}`` only.  The bound is unchanged: augmentation adds no
+        equations.  None is the default because the default preset did not
+        beat no augmentation on both UCR sets by more than the spread over
+        seeds in ``benchmarks/recipe.py`` (``docs/method.md``).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers.
         For a multi-label ``y``, "balanced" weighs each label's positives and
@@ -411,6 +447,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "precision": [StrOptions(set(PRECISIONS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "augmentation": [None, StrOptions({"default"}), dict],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "device": [str, HasMethods(["__str__"])],
         "random_state": ["random_state"],
@@ -456,6 +495,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         precision="float32",
         batch_size="auto",
         learning_rate=1e-2,
+        lr_schedule="constant",
+        weight_decay=1e-2,
+        augmentation=None,
         class_weight=None,
         device="auto",
         random_state=None,
@@ -497,6 +539,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.precision = precision
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.weight_decay = weight_decay
+        self.augmentation = augmentation
         self.class_weight = class_weight
         self.device = device
         self.random_state = random_state
@@ -602,7 +647,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             sampling_rate=self.sampling_rate if layout.is_signal else None,
             n_side=layout.n_side,
         )
-        settings = self._training_settings().for_data(props.n_fit, self.min_steps_per_epoch)
+        augmentation = augmentation_settings(self.augmentation, layout.kind, props.sampling_rate)
+        settings = self._training_settings().replace(augmentation=augmentation)
+        settings = settings.for_data(props.n_fit, self.min_steps_per_epoch)
         settings = settings.replace(crop_samples=layout.crop_samples)
         if multilabel:
             settings = settings.replace(
@@ -738,7 +785,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         """
         nets = []
         for member in result.members:
-            refit_settings = settings.replace(max_epochs=max(1, int(member["best_epoch"])))
+            # the candidate's first best_epoch epochs, its learning-rate schedule included
+            refit_settings = settings.part(0, max(1, int(member["best_epoch"])))
             member_seed = seed if len(result.members) == 1 else int(member["seed"])
             net, _ = train_candidate(member["spec"], everything, None, refit_settings, seed=member_seed)
             nets.append(net)
@@ -759,6 +807,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             epoch_patience=self.epoch_patience,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
+            lr_schedule=self.lr_schedule,
+            weight_decay=self.weight_decay,
             device=self._device(),
             schedule=self.schedule,
             epochs_per_block=self.epochs_per_block,

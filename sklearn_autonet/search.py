@@ -536,7 +536,7 @@ class _RoundRunner:
                 self._add(round_number, index, proposal, seeds, saved.get(index),
                           None if index in saved else trained[1], rows, kept)
             return
-        rung = config.training.replace(max_epochs=rung_epochs(config))
+        rung = config.training.part(0, rung_epochs(config))  # the learning-rate schedule spans max_epochs
         first_results = {}
         try:
             for index, result in self._run(todo, specs, seeds, rung, parents, have_one, "rung"):
@@ -564,7 +564,8 @@ class _RoundRunner:
         ranked = sorted((i for i in indices if math.isfinite(scores[i])), key=lambda i: (-scores[i], i))
         promoted = set(ranked[: max(1, math.ceil(len(indices) * config.keep_fraction))])
         go_on = [i for i in indices if i in promoted and i in todo and _rung_budget_ended(first_results[i], rung)]
-        rest = config.training.replace(max_epochs=max(1, config.training.max_epochs - rung.max_epochs))
+        # the continuation goes on with the schedule where the rung left it
+        rest = config.training.part(rung.max_epochs, max(1, config.training.max_epochs - rung.max_epochs))
         second = dict(self._run(go_on, specs, seeds, rest, {i: first_results[i].state for i in go_on}, True, "promoted"))
         for index, proposal in zip(indices, proposals):
             result = None

@@ -223,12 +223,16 @@ def validation_score(scoring, net, X, y, sample_weight):
     scorer = get_scorer(scoring)
     if np.ndim(y) == 2:
         net = MultilabelView(net, np.shape(y)[1])
-    if sample_weight is not None and not np.all(sample_weight == sample_weight[0]):
-        try:
-            return float(scorer(net, X, y, sample_weight=sample_weight))
-        except TypeError:
-            pass
-    return float(scorer(net, X, y))
+    with warnings.catch_warnings():
+        # validation records split by group need not hold every class: a candidate that
+        # predicts a class absent from them is scored as usual, without a warning per candidate
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        if sample_weight is not None and not np.all(sample_weight == sample_weight[0]):
+            try:
+                return float(scorer(net, X, y, sample_weight=sample_weight))
+            except TypeError:
+                pass
+        return float(scorer(net, X, y))
 
 
 def train_safely(spec, train, valid, settings, seed, deadline, parent_state):

@@ -1,9 +1,9 @@
 """Training one candidate LCN with skorch: the net, its weighted loss and its callbacks.
 
 :class:`TrainingSettings` is the one typed value that carries the estimator's
-training parameters (epochs, patience, batch size, learning rate, device,
-schedule, initialisation, precision) to :func:`make_net`; its defaults are the
-estimator's.
+training parameters (epochs, patience, batch size, learning rate and its
+schedule, weight decay, device, schedule, initialisation, precision,
+augmentation) to :func:`make_net`; its defaults are the estimator's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .augmentation import Augmentation, BatchAugmenter
+from .lr_schedules import lr_schedule_callbacks
 from .modules import LCNNetwork
 from .targets import MultilabelLoss, output_probabilities
 from .progress import EpochReport
@@ -46,6 +48,14 @@ class TrainingSettings:
     batch_size : int or "auto"
     learning_rate : float
         AdamW learning rate.
+    lr_schedule : str
+        A key of :data:`~sklearn_autonet.lr_schedules.LR_SCHEDULES`.
+    weight_decay : float
+        AdamW weight decay.
+    augmentation : Augmentation or None
+        What is done to the training batches
+        (:func:`~sklearn_autonet.augmentation.augmentation_settings` reads the
+        estimator's parameter; None: nothing).
     device : str
         Torch device, or ``"auto"``.
     schedule : str
@@ -71,6 +81,11 @@ class TrainingSettings:
     label_weights : tuple of (float, float)
         Multi-label only: ``(w_negative, w_positive)`` per label
         (:func:`~sklearn_autonet.targets.label_weights`); empty: all 1.
+    epoch_offset : int
+        Epochs of this candidate trained before (a promoted candidate's rung):
+        the learning-rate schedule goes on from there (see :meth:`part`).
+    lr_horizon : int or None
+        Epochs the learning-rate schedule spans; None: ``max_epochs``.
 
     Examples
     --------
@@ -83,6 +98,9 @@ class TrainingSettings:
     epoch_patience: int = 10
     batch_size: int | str = "auto"
     learning_rate: float = 1e-2
+    lr_schedule: str = "constant"
+    weight_decay: float = 1e-2
+    augmentation: Augmentation | None = None
     device: str = "auto"
     schedule: str = "end_to_end"
     epochs_per_block: int = 1
@@ -93,10 +111,32 @@ class TrainingSettings:
     crop_samples: int | None = None
     multilabel: bool = False
     label_weights: tuple = ()
+    epoch_offset: int = 0
+    lr_horizon: int | None = None
 
     def replace(self, **changes):
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+    def part(self, first_epoch, epochs):
+        """The settings of ``epochs`` epochs of this budget, starting at epoch ``first_epoch`` (0-based).
+
+        Successive halving trains a candidate in parts (a rung, then a
+        continuation from its weights) and a refit trains for the candidate's
+        best epoch count: each part keeps the learning-rate schedule's horizon
+        (this budget's ``max_epochs``) and starts where the part before ended,
+        so the parts follow one schedule and do not anneal twice.
+
+        Examples
+        --------
+        >>> rung = TrainingSettings(max_epochs=100).part(0, 5)
+        >>> rest = TrainingSettings(max_epochs=100).part(5, 95)
+        >>> (rung.max_epochs, rung.epoch_offset, rung.lr_horizon), (rest.max_epochs, rest.epoch_offset)
+        ((5, 0, 100), (95, 5))
+        """
+        horizon = self.lr_horizon if self.lr_horizon is not None else self.max_epochs
+        return self.replace(max_epochs=int(epochs), epoch_offset=self.epoch_offset + int(first_epoch),
+                            lr_horizon=int(horizon))
 
     def for_data(self, n_fit, min_steps_per_epoch=10):
         """The settings for ``n_fit`` training samples: the batch size resolved, the epoch length set.
@@ -182,16 +222,20 @@ class WholeBatchLoader:
     ``passes > 1`` one epoch goes over the data that many times (each pass in
     a fresh order): on tiny data an epoch of one or two mini-batches is then
     still enough optimizer steps to be worth a validation pass and skorch's
-    per-epoch bookkeeping.
+    per-epoch bookkeeping.  ``transform`` (a callable on one batch
+    ``(Xi, yi)``, e.g. :class:`~sklearn_autonet.augmentation.BatchAugmenter`)
+    changes every batch it yields; only the training iterator is given one.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False, passes=1):
+    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, drop_last=False, passes=1,
+                 transform=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.drop_last = drop_last
         self.passes = passes
+        self.transform = transform
 
     def _batches_per_pass(self):
         n = len(self.dataset)
@@ -211,7 +255,8 @@ class WholeBatchLoader:
 
     def __iter__(self):
         for index in self.index_batches():
-            yield self.dataset[index]
+            batch = self.dataset[index]
+            yield batch if self.transform is None else self.transform(batch)
 
 
 def to_device_once(data, device, max_fraction=0.5):
@@ -260,7 +305,7 @@ def passes_per_epoch(n_fit, batch_size, min_steps_per_epoch=10):
     return max(1, math.ceil(min_steps_per_epoch / steps_per_epoch(n_fit, batch_size)))
 
 
-def batching(batch_size, seed, n_train=None, valid=None, passes=1, crop_samples=None):
+def batching(batch_size, seed, n_train=None, valid=None, passes=1, crop_samples=None, transform=None):
     """skorch arguments for seeded, shuffled mini-batches cut by index (:class:`WholeBatchLoader`).
 
     ``n_train`` (the training samples) drops a trailing partial batch when
@@ -268,7 +313,9 @@ def batching(batch_size, seed, n_train=None, valid=None, passes=1, crop_samples=
     ``valid`` is the predefined validation data ``(X, y)``, or None for none;
     ``passes`` is the number of passes over the training data per epoch;
     ``crop_samples`` (variable-length records) trains on random crops of this
-    length and validates on whole records (:mod:`sklearn_autonet.crops`).
+    length and validates on whole records (:mod:`sklearn_autonet.crops`);
+    ``transform`` changes the training batches (never the validation ones),
+    crops included.
     """
     if crop_samples is not None:
         from .crops import CropLoader, RecordLoader  # noqa: PLC0415 - crops builds on WholeBatchLoader
@@ -284,6 +331,7 @@ def batching(batch_size, seed, n_train=None, valid=None, passes=1, crop_samples=
         iterator_train__passes=int(passes),
         iterator_train__generator=torch.Generator().manual_seed(int(seed)),
         iterator_train__drop_last=bool(n_train is not None and n_train > batch_size),
+        iterator_train__transform=transform,
         train_split=None if valid is None else predefined_split(Dataset(*valid)),
     )
 
@@ -316,7 +364,13 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
     if batch_size == "auto":
         batch_size = auto_batch_size(n_train or 0)
     schedule_callbacks, least_patience = SCHEDULES[settings.schedule](spec, settings.epochs_per_block)
+    horizon = settings.max_epochs if settings.lr_horizon is None else settings.lr_horizon
+    augmenter = None
+    if settings.augmentation is not None:  # its own stream: seeded by the seed and the part of the budget
+        augmenter = BatchAugmenter(settings.augmentation, spec, seed=[int(seed), int(settings.epoch_offset)])
     callbacks = [
+        # first: the deadline and early stopping end an epoch by raising, and its learning rate is recorded
+        *lr_schedule_callbacks(settings.lr_schedule, horizon, settings.epoch_offset),
         ("deadline", Deadline(deadline)),
         ("initialization", Initialization(settings.weight_init, parent_state)),
         *schedule_callbacks,
@@ -330,9 +384,10 @@ def make_net(spec, settings=None, *, valid=None, seed=0, deadline=None, n_train=
         module__spec=spec,
         **criterion(spec, settings),
         optimizer=torch.optim.AdamW,
+        optimizer__weight_decay=settings.weight_decay,
         lr=settings.learning_rate,
         max_epochs=settings.max_epochs,
-        **batching(batch_size, seed, n_train, valid, settings.passes_per_epoch, settings.crop_samples),
+        **batching(batch_size, seed, n_train, valid, settings.passes_per_epoch, settings.crop_samples, augmenter),
         callbacks=callbacks,
         callbacks__valid_acc=None,
         classes=list(range(spec.head.width)),
@@ -431,4 +486,6 @@ def release_training_state(net):
     if "early_stopping" in callbacks:
         callbacks["early_stopping"].best_model_weights_ = None
     callbacks["initialization"].parent_state = None
+    if "lr_schedule" in callbacks:
+        callbacks["lr_schedule"].lr_scheduler_ = None
     net.optimizer_.state.clear()

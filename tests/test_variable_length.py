@@ -296,3 +296,15 @@ def test_multi_label_targets_on_records(tmp_path):
     session = ort.InferenceSession(export_onnx(clf, tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     for x, p in zip(X[:3], P[:3]):  # three lengths, one graph, sigmoid outputs
         np.testing.assert_allclose(session.run(None, {"input": x[None]})[0][0], p, atol=1e-5)
+
+
+def test_augmentation_applies_to_the_crops():
+    """The signal augmentation changes the training crops of records (not only fixed-length batches), reproducibly."""
+    rng = np.random.default_rng(1)
+    X = [rng.standard_normal((1, int(n))).astype(np.float32) for n in rng.integers(200, 400, 60)]
+    y = rng.integers(0, 2, 60)
+    params = dict(max_candidates=1, max_epochs=2, min_steps_per_epoch=1, random_state=0, sampling_rate=100)
+    plain = AutoNetLCNClassifier(**params).fit(X, y).predict_proba(X)
+    augmented = [AutoNetLCNClassifier(augmentation="default", **params).fit(X, y).predict_proba(X) for _ in range(2)]
+    np.testing.assert_array_equal(augmented[0], augmented[1])
+    assert np.abs(augmented[0] - plain).max() > 1e-4
