@@ -79,7 +79,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         arrays): seconds of signal in each random training crop, which needs
         ``sampling_rate``.  None: the shortest record's length (in samples, no
         sampling rate needed), so that every record gives a crop without
-        padding.  Ignored for fixed-length input.
+        padding.  Given with a 3-D array ``(n, leads, length)`` of long
+        records of one length, it trains on random crops of them as well (a
+        variable-length model, which validates and predicts on whole
+        records); ignored for tabular input.
     signal_shape : tuple of int (leads, length), default=None
         Signal plus side features in one 2-D array.  When given, each row of
         2-D ``X`` holds ``leads * length`` signal values (lead after lead, as
@@ -594,7 +597,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         multilabel = is_label_matrix(y)
         if y is not None and not multilabel:  # the caller's y: validate_data would turn [1, "a"] into strings
             check_labels(y)
-        if is_record_list(X):  # signals of different lengths (layout.py, ragged.py)
+        if self.crop_length is not None and isinstance(X, np.ndarray) and X.ndim == 3:
+            X = list(X)  # long records of one length, trained on random crops: a variable-length model
+        equal_records = self.crop_length is not None and isinstance(X, list) and len(X) > 0 and all(
+            isinstance(r, np.ndarray) and r.ndim == 2 for r in X
+        )
+        if is_record_list(X) or equal_records:
+            # signals of different lengths (layout.py, ragged.py)
             layout, X = InputLayout.fit_records(
                 X, self.input_kind, self.signal_shape, self.crop_length, self.sampling_rate
             )

@@ -308,3 +308,18 @@ def test_augmentation_applies_to_the_crops():
     augmented = [AutoNetLCNClassifier(augmentation="default", **params).fit(X, y).predict_proba(X) for _ in range(2)]
     np.testing.assert_array_equal(augmented[0], augmented[1])
     assert np.abs(augmented[0] - plain).max() > 1e-4
+
+
+def test_crop_length_trains_long_records_of_one_length_on_crops():
+    """A 3-D array of long records with crop_length: random crops in training, whole records at prediction."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((60, 1, 1000)).astype(np.float32)
+    y = rng.integers(0, 2, 60)
+    X[y == 1] *= 3.0  # class 1: three times the amplitude, anywhere in the record
+    params = dict(max_candidates=1, max_epochs=30, min_steps_per_epoch=1, random_state=0, sampling_rate=100)
+    clf = AutoNetLCNClassifier(crop_length=2.0, **params).fit(X, y)
+    assert clf.layout_.variable and clf.architecture_.spec.input_shape == (1, 200)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(list(X)))
+    assert clf.score(X, y) > 0.6
+    fixed = AutoNetLCNClassifier(**params).fit(X, y)  # no crop_length: a fixed-length model, as before
+    assert not fixed.layout_.variable and fixed.architecture_.spec.input_shape == (1, 1000)
