@@ -68,7 +68,9 @@ def task(name):
     return X_train, y_train, X_test, y_test, {}, {}
 
 
-def run(datasets, seeds, variants, mitbih_variants, max_candidates=None):
+def run(datasets, seeds, variants, mitbih_variants, max_candidates=None, table=None):
+    """One default search per data set, variant and seed; ``table`` maps variant names to parameters."""
+    table = VARIANTS if table is None else table
     rows = []
     for name in datasets:
         X_train, y_train, X_test, y_test, fit_kwargs, params = task(name)
@@ -79,7 +81,7 @@ def run(datasets, seeds, variants, mitbih_variants, max_candidates=None):
                 started = time.monotonic()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    clf = AutoNetLCNClassifier(**params, **budget, **VARIANTS[variant], random_state=seed,
+                    clf = AutoNetLCNClassifier(**params, **budget, **table[variant], random_state=seed,
                                                device="cpu").fit(X_train, y_train, **fit_kwargs)
                 seconds = time.monotonic() - started
                 pred = clf.predict(X_test)
@@ -94,7 +96,7 @@ def run(datasets, seeds, variants, mitbih_variants, max_candidates=None):
                     "fit_seconds": seconds,
                 })
                 print(name, variant, runs[-1], flush=True)
-            summary = {"dataset": name, "variant": variant, "parameters": VARIANTS[variant], "runs": runs}
+            summary = {"dataset": name, "variant": variant, "parameters": table[variant], "runs": runs}
             for key in ("balanced_accuracy", "accuracy", "n_parameters", "candidates", "best_epoch", "fit_seconds"):
                 values = np.array([r[key] for r in runs], dtype=float)
                 summary[f"{key}_mean"] = float(values.mean())
