@@ -28,7 +28,9 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
     ``groups``, when the validation fold would hold every sample of a class
     (all of them in groups of that fold), the next fold is taken as the
     validation set, then other seeds; when no draw keeps every class in
-    training, it is an error.
+    training, it is an error.  A validation fold that holds a single class
+    (which cannot tell candidates apart) is also passed over for the next
+    fold or seed, and kept only when no draw does better.
 
     Warns
     -----
@@ -65,7 +67,7 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
         )
     wanted = max(2, round(1 / validation_fraction))
     n_splits = int(min(n_groups, wanted))
-    draws = []
+    draws, fallback = [], None
     for draw in range(GROUP_SPLIT_DRAWS):
         seed = _draw_seed(random_state, draw)
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -76,10 +78,16 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
             folds = list(splitter.split(np.zeros(len(y)), y, group_ids))
         for train, valid in folds:
             lost = np.setdiff1d(np.unique(y), y[train])
-            if not len(lost):
+            if len(lost):
+                draws.append(lost)
+            elif len(np.unique(y[valid])) > 1:
                 _warn_large_share(groups, group_ids, valid, validation_fraction, wanted)
                 return train, valid
-            draws.append(lost)
+            elif fallback is None:  # one class to validate on: a score that cannot rank candidates
+                fallback = (train, valid)
+    if fallback is not None:
+        _warn_large_share(groups, group_ids, fallback[1], validation_fraction, wanted)
+        return fallback
     lost = min(draws, key=len)
     where = {c: sorted({_plain(g) for g in groups[y == c]}, key=str) for c in lost[:3]}
     raise ValueError(

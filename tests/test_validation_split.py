@@ -120,3 +120,14 @@ def test_a_large_fraction_keeps_every_class_in_training():
     train, valid = validation_split(y, validation_fraction=0.9, random_state=0)
     assert set(y[train]) == {0, 1} and not set(train) & set(valid)
     assert len(train) + len(valid) == 102
+
+
+def test_group_split_validates_on_more_than_one_class_when_the_groups_allow():
+    """Records of one class each (8 normal, 2 of the other class): a validation fold of one class
+    cannot rank candidates, so a fold holding both classes is taken when one exists."""
+    y = np.repeat([0] * 8 + [1] * 2, 10)
+    groups = np.repeat(np.arange(10), 10)
+    for seed in range(30):
+        train, valid = validation_split(y, groups, random_state=seed)
+        assert set(y[valid]) == {0, 1} and set(y[train]) == {0, 1}
+        assert not set(groups[train]) & set(groups[valid])
