@@ -221,20 +221,27 @@ def pick(records, limit):
     return turns[:limit]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-time", type=float, default=1800.0, help="AutoNet's max_time in seconds")
-    parser.add_argument("--fs", type=float, default=360.0, help="sampling rate of the windows (records resampled)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="AutoNet's n_jobs")
+def parse_options(parser, argv, contenders, max_time):
+    """Add the options the record benchmarks share, parse ``argv``; ``--quick`` and aeon settled."""
+    parser.add_argument("--max-time", type=float, default=max_time, help="AutoNet's max_time in seconds")
     parser.add_argument("--records", type=int, default=None, help="records per side, AF and other records in turn")
-    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--contenders", nargs="+", choices=contenders, default=list(contenders))
     parser.add_argument("--quick", action="store_true", help="4 records a side, max_time 20 s: a check")
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.max_time = args.records or 4, 20.0
     if "MiniRocket+Ridge" in args.contenders and importlib.util.find_spec("aeon") is None:
-        sys.exit('MiniRocket needs aeon: pip install "sklearn-autonet[bench]", or leave it out with '
-                     "--contenders AutoNet HistGB-RR")
+        others = " ".join(c for c in contenders if c != "MiniRocket+Ridge")
+        sys.exit(f'MiniRocket needs aeon: pip install "sklearn-autonet[bench]", or leave it out with '
+                 f"--contenders {others}")
+    return args
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fs", type=float, default=360.0, help="sampling rate of the windows (records resampled)")
+    parser.add_argument("--n-jobs", type=int, default=1, help="AutoNet's n_jobs")
+    args = parse_options(parser, argv, CONTENDERS, 1800.0)
     train_records, test_records = pick(DS1, args.records), pick(DS2, args.records)
     t0 = time.perf_counter()
     X_tr, y_tr, g_tr, rr_tr, mixed_tr = load(train_records, args.fs)

@@ -42,7 +42,6 @@ MiniRocket needs aeon (the ``bench`` extra).  Writes
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -52,7 +51,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from data import DATA, RESULTS
-from long_records import DS1, DS2, pick
+from long_records import DS1, DS2, parse_options, pick
 from suite import environment, isolated
 
 from sklearn_autonet.ecg import BandpassFilter, load_episodes
@@ -165,16 +164,7 @@ def table(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-time", type=float, default=600.0, help="AutoNet's and the ResNet's max_time (s)")
-    parser.add_argument("--records", type=int, default=None, help="records per side, AF and other records in turn")
-    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
-    parser.add_argument("--quick", action="store_true", help="4 records a side, max_time 20 s: a check")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.records, args.max_time = args.records or 4, 20.0
-    if "MiniRocket+Ridge" in args.contenders and importlib.util.find_spec("aeon") is None:
-        sys.exit('MiniRocket needs aeon: pip install "sklearn-autonet[bench]", or leave it out with '
-                 "--contenders AutoNet ResNet1D")
+    args = parse_options(parser, argv, CONTENDERS, 600.0)  # max_time for AutoNet and the ResNet
     train_records, test_records = pick(DS1, args.records), pick(DS2, args.records)
     t0 = time.perf_counter()
     X_tr, y_tr, g_tr = load(train_records)
