@@ -23,6 +23,10 @@ Contenders, each fitted in its own fresh process, on the same windows:
 * ``AutoNet``: ``SignalStandardizer`` + ``AutoNetLCNClassifier(sampling_rate=fs,
   class_weight="balanced", max_time=--max-time, n_jobs=--n-jobs)``, its
   validation split by record (``groups``).
+* ``AutoNet+RR``: the same estimator given the window's RR statistics (below) as
+  side features beside the standardised signal (``signal_shape``), the NaN of windows
+  with fewer than 3 beats filled with the training medians: what HistGB sees, plus
+  the signal.
 * ``MiniRocket+Ridge``: aeon's MiniRocket features of the window, then a ridge
   (``benchmarks/contenders.py``), class weights balanced.
 * ``HistGB-RR``: ``HistGradientBoostingClassifier(class_weight="balanced")`` on
@@ -68,7 +72,7 @@ AF_RECORDS = {"201", "202", "203", "210", "217", "219", "221", "222"}
 CLASSES = ["N", "AF", "other"]
 RHYTHM_CLASS = {"N": "N", "AFIB": "AF", "AFL": "AF"}
 LENGTH = 30.0
-CONTENDERS = ("AutoNet", "MiniRocket+Ridge", "HistGB-RR")
+CONTENDERS = ("AutoNet", "AutoNet+RR", "MiniRocket+Ridge", "HistGB-RR")
 RR_NAMES = ("beats", "rr_mean", "rr_sd", "rr_min", "rr_max", "rr_cv", "rmssd", "rmssd_over_mean", "pnn50",
             "masd_over_mean")
 
@@ -129,7 +133,20 @@ def _usage():
 
 def _fit_and_predict(name, options, train, test):
     """Child process: build ``name``, fit it on ``train``, predict ``test``; figures of the fit."""
-    if name == "AutoNet":
+    if name == "AutoNet+RR":
+        from sklearn_autonet import AutoNetLCNClassifier
+        from sklearn_autonet.ecg import SignalStandardizer
+
+        standardise, fill = SignalStandardizer(), np.nanmedian(train["rr"], axis=0)
+        X_train, X_test = (
+            np.hstack([standardise.fit_transform(d["X"]).reshape(len(d["X"]), -1),
+                       np.where(np.isnan(d["rr"]), fill, d["rr"])]).astype(np.float32)
+            for d in (train, test))
+        model = AutoNetLCNClassifier(
+            signal_shape=train["X"].shape[1:], sampling_rate=options["fs"], class_weight="balanced",
+            max_time=options["max_time"], n_jobs=options["n_jobs"], random_state=0)
+        fit_kwargs = {"groups": train["groups"]}
+    elif name == "AutoNet":
         from sklearn.pipeline import make_pipeline
 
         from sklearn_autonet import AutoNetLCNClassifier
@@ -166,8 +183,8 @@ def _fit_and_predict(name, options, train, test):
         "major_page_faults": after["ru_majflt"] - before["ru_majflt"],
         "n_parameters": n_parameters(model),
     }
-    if name == "AutoNet":
-        clf = model[-1]
+    if name.startswith("AutoNet"):
+        clf = model[-1] if name == "AutoNet" else model
         out.update(depth_reached=depth_of(clf.search_history_), depth_selected=clf.architecture_.spec.depth,
                    candidates=len(clf.search_history_["candidate"]), stop_reason=clf.stop_reason_,
                    architecture=clf.architecture_.spec.describe(),
