@@ -195,9 +195,10 @@ def aggregate(runs):
         same = all(v == values[0] for v in values)
         if all(_is_number(v) for v in values):
             values = [v.item() if isinstance(v, np.generic) else v for v in values]
-            row[key] = values[0] if same and not _is_score(key) else float(np.mean(values))
+            # equal values are kept as they are (np.mean and np.std would round 0.8 * 3 off)
+            row[key] = (values[0] if not _is_score(key) else float(values[0])) if same else float(np.mean(values))
             if _is_score(key):
-                row[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+                row[f"{key}_sd"] = 0.0 if same else float(np.std(values, ddof=1))
             if _is_score(key) or not same:
                 row[f"{key}_per_seed"] = values
         elif any(isinstance(v, (list, dict)) for v in values):
