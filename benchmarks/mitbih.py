@@ -81,7 +81,8 @@ def main(argv=None):
     resnet = [r for r in rows if r["contender"] == "ResNet1D"]
     autonet = [r for r in rows if r["contender"] == "AutoNet"]
     block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(X_tr.shape[1:]),
-             "n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "target": TARGET, "results": rows}
+             "n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "score": "balanced_accuracy",
+             "target": TARGET, "results": rows}
     if autonet:
         others = [r["balanced_accuracy"] for r in rows if r["contender"] != "AutoNet"]
         a = autonet[0]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 
-def score_key(rows):
-    """The score a suite's rows are compared on: balanced accuracy where they all have it, else accuracy."""
-    for key in ("balanced_accuracy", "accuracy", "accuracy_mean"):
+def score_key(rows, preferred=None):
+    """The score a suite's rows are compared on: ``preferred`` (a block's ``score``) where every row has it,
+    else balanced accuracy where they all have it, else accuracy."""
+    for key in ((preferred,) if preferred else ()) + ("balanced_accuracy", "accuracy", "accuracy_mean"):
         if all(key in r for r in rows):
             return key
     raise KeyError("no score column shared by every row")
@@ -24,7 +25,7 @@ def plot_dataset(dataset, block, path):
     import matplotlib.pyplot as plt
 
     rows = block["results"]
-    score = score_key(rows)
+    score = score_key(rows, block.get("score"))
     seconds = "fit_seconds" if all("fit_seconds" in r for r in rows) else "fit_seconds_per_fold"
     seeded = all(f"{score}_sd" in r for r in rows)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)

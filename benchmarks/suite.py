@@ -223,9 +223,26 @@ def _print_aggregate(row):
 def run_holdout_seeds(task, names, seeds, train, test, groups=None, class_names=None, factory_kwargs=None):
     """Every contender of ``names`` once per seed in ``seeds``, in that order; one aggregated row each.
 
-    ``RandomCNN`` trains, for each seed, as many candidates as AutoNet trained
-    with that seed (10 when AutoNet did not run).  ``factory_kwargs`` maps a
-    contender's name to more arguments of its factory.
+    Parameters
+    ----------
+    task : contenders.Task
+    names : list of str
+        Contenders, AutoNet first when it runs (RandomCNN reads its candidates).
+    seeds : list of int
+        The ``random_state`` of each run; the data and split stay the same.
+    train, test : tuple
+        ``(X, y)`` of :func:`run_holdout`.
+    groups, class_names
+        As :func:`run_holdout`.
+    factory_kwargs : dict or None
+        A contender's name to more arguments of its factory (the ResNet's ``max_time``).
+
+    Returns
+    -------
+    list of dict
+        One :func:`aggregate` row per contender.  ``RandomCNN`` trains, for each
+        seed, as many candidates as AutoNet trained with that seed (10 when
+        AutoNet did not run).
     """
     rows, candidates = [], {}
     for name in names:
@@ -276,11 +293,13 @@ def _markdown_cell(value):
     return f"{value:,}" if isinstance(value, int) else str(value).replace("|", "\\|")
 
 
-def table_lines(rows):
+def table_lines(rows, score=None):
     """A markdown table (list of lines) of a data set's result rows.
 
-    Rows made by :func:`aggregate` show each score as ``mean ± sd``, the main
-    score's per-seed values (``a / b / c``) and the other numbers' means; rows
+    Rows made by :func:`aggregate` show each score as ``mean ± sd``, the per-seed
+    values (``a / b / c``) of the main score (``score``, a block's ``score``;
+    by default balanced accuracy where the rows have it) and the other
+    numbers' means; rows
     of one run (results written before the seeds, or by other scripts) show
     their scalar columns as they are.
     """
@@ -290,7 +309,7 @@ def table_lines(rows):
                 + ["| " + " | ".join(_markdown_cell(r[c]) for c in columns) + " |" for r in rows])
     from plots import score_key
 
-    main = score_key(rows)
+    main = score_key(rows, score)
     scores = [c for c in rows[0] if _is_score(c) and all(f"{c}_sd" in r for r in rows)]
     derived = {f"{c}_{suffix}" for c in scores for suffix in ("sd", "per_seed")}
     others = [c for c in rows[0] if c not in ("contender", "seeds", *scores, *derived)
@@ -310,7 +329,7 @@ def markdown(datasets):
     """Markdown tables (one per dataset) of the rows (:func:`table_lines`)."""
     lines = []
     for dataset, block in datasets.items():
-        lines += [f"### {dataset}", "", *table_lines(block["results"]), ""]
+        lines += [f"### {dataset}", "", *table_lines(block["results"], block.get("score")), ""]
     return "\n".join(lines)
 
 

@@ -45,7 +45,7 @@ def main(argv=None):
         print(f"{dataset}: {X.shape[0]} samples, {X.shape[1]} features, {len(set(y))} classes")
         rows = run_cv_seeds(task, list(contenders(task, args.contenders)), X, y, cv, args.seeds)
         blocks[dataset] = {"n_samples": X.shape[0], "cv": "StratifiedKFold(5, shuffle, seed 0)", "seeds": args.seeds,
-                           "results": rows}
+                           "score": "accuracy", "results": rows}
     command = "python benchmarks/tabular.py " + " ".join(sys.argv[1:] if argv is None else argv)
     # a partial run (some contenders, data sets or options) never replaces the full results
     partial = args.contenders or args.datasets != list(DATASETS) or args.seeds != [0, 1, 2]

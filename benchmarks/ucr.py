@@ -41,7 +41,8 @@ def main(argv=None):
         train, test = (X_tr.reshape(len(X_tr), -1), y_tr), (X_te.reshape(len(X_te), -1), y_te)
         print(f"{dataset}: train {len(y_tr)}, test {len(y_te)}, length {X_tr.shape[-1]}")
         rows = run_holdout_seeds(task, list(contenders(task, args.contenders)), args.seeds, train, test)
-        block = {"n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "target": TARGETS.get(dataset),
+        block = {"n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "score": "accuracy",
+                 "target": TARGETS.get(dataset),
                  "results": rows}
         autonet = [r for r in rows if r["contender"] == "AutoNet"]
         if autonet and dataset in TARGETS:

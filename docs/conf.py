@@ -93,7 +93,7 @@ def _suite_section(data, path, out_dir):
         if block.get("targets"):
             lines += _table([{"target": k, "holds": v} for k, v in block["targets"].items()]) + [""]
         rows = block["results"]
-        lines += (table_lines(rows) if all("seeds" in r for r in rows) else _table(rows)) + [""]
+        lines += (table_lines(rows, block.get("score")) if all("seeds" in r for r in rows) else _table(rows)) + [""]
         image = f"{suite}_{dataset}.png"
         plot_dataset(dataset, block, out_dir / image)
         lines += [f"![{suite} {dataset}: score against parameters and fit time]({image})", ""]

@@ -59,6 +59,9 @@ def test_tables_show_mean_and_sd_and_rows_of_one_run_as_before():
     assert "| AutoNet | 0 1 2 | 0.900 ± 0.000 | 0.710 ± 0.010 |" in lines[2]
     assert "0.700 / 0.710 / 0.720" in lines[2] and "20,000" in lines[2]
     assert all(line.count("|") == lines[0].count("|") for line in lines)
+    # a block's score chooses which per-seed values are shown (UCR: accuracy)
+    assert "accuracy per seed" in table_lines(rows, "accuracy")[0] and "0.900 / 0.900 / 0.900" in table_lines(
+        rows, "accuracy")[2]
     # rows written before the seeds (one run each) keep the plain table
     old = [{"contender": "HistGB", "accuracy_mean": 0.97, "n_parameters": 5446, "fold_accuracy": [0.9]}]
     assert table_lines(old)[0] == "| contender | accuracy_mean | n_parameters |"
