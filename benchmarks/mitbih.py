@@ -14,7 +14,7 @@ seed, as many candidates as AutoNet did with that seed.  The ResNet gets
 AutoNet's per-candidate epoch budget (100 epochs, early stopping after 10) and at
 most ``--resnet-max-time`` seconds per seed.
 
-    python benchmarks/mitbih.py                      # all contenders, seeds 0 1 2 (several hours on 2 cores)
+    python benchmarks/mitbih.py                      # all contenders, seeds 0 1 2 (about 2 h on 2 cores, the ResNet and MiniRocket most of it)
     python benchmarks/mitbih.py --seeds 0            # one seed (a partial run)
     python benchmarks/mitbih.py --contenders AutoNet HistGB
     python benchmarks/mitbih.py --contenders AutoNet --no-groups   # validation beats from training patients
