@@ -120,23 +120,32 @@ def contenders(task, names=None):
     """``{name: factory}`` of the contenders that apply to ``task``.
 
     Signal contenders (MiniRocket, ResNet1D, RandomCNN) are left out for
-    tabular tasks.  ``RandomCNN``'s factory takes the number of candidates.
+    tabular tasks.  Every factory takes ``random_state`` (default 0), the seed
+    of a suite's run, and passes it to the estimator: all six contenders have
+    randomness (AutoNet's search, the networks' initialisation and batches,
+    the MLP's, HistGB's early-stopping split on large data, MiniRocket's bias
+    draws).  ``RandomCNN``'s factory also takes the number of candidates,
+    ``ResNet1D``'s a ``max_time``.
     """
     shape = task.signal_shape
-    autonet = dict(class_weight=task.class_weight, random_state=0)
+    autonet = dict(class_weight=task.class_weight)
     if shape is not None:
         autonet.update(signal_shape=shape, sampling_rate=task.sampling_rate)
-    torch_kw = dict(signal_shape=shape, class_weight=task.class_weight, random_state=0)
+    torch_kw = dict(signal_shape=shape, class_weight=task.class_weight)
     out = {
-        "AutoNet": lambda: (
-            AutoNetLCNClassifier(**autonet) if shape is not None
-            else make_pipeline(StandardScaler(), AutoNetLCNClassifier(**autonet))
+        "AutoNet": lambda random_state=0: (
+            AutoNetLCNClassifier(**autonet, random_state=random_state) if shape is not None
+            else make_pipeline(StandardScaler(), AutoNetLCNClassifier(**autonet, random_state=random_state))
         ),
-        "MiniRocket+Ridge": lambda: MiniRocketRidge(signal_shape=shape, class_weight=task.class_weight),
-        "HistGB": lambda: HistGradientBoostingClassifier(class_weight=task.class_weight, random_state=0),
-        "MLP": lambda: make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
-        "ResNet1D": lambda: ResNet1DClassifier(**torch_kw),
-        "RandomCNN": lambda n_candidates=10: RandomCNNSearch(n_candidates=n_candidates, **torch_kw),
+        "MiniRocket+Ridge": lambda random_state=0: MiniRocketRidge(
+            signal_shape=shape, class_weight=task.class_weight, random_state=random_state),
+        "HistGB": lambda random_state=0: HistGradientBoostingClassifier(
+            class_weight=task.class_weight, random_state=random_state),
+        "MLP": lambda random_state=0: make_pipeline(StandardScaler(), MLPClassifier(random_state=random_state)),
+        "ResNet1D": lambda random_state=0, max_time=None: ResNet1DClassifier(
+            max_time=max_time, random_state=random_state, **torch_kw),
+        "RandomCNN": lambda random_state=0, n_candidates=10: RandomCNNSearch(
+            n_candidates=n_candidates, random_state=random_state, **torch_kw),
     }
     if shape is None:
         for name in ("MiniRocket+Ridge", "ResNet1D", "RandomCNN"):

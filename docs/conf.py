@@ -81,6 +81,7 @@ def _suite_section(data, path, out_dir):
 
     sys.path.insert(0, str(path.parent.parent))
     from plots import plot_dataset
+    from suite import table_lines  # rows over seeds: scores as mean ± sd, per-seed values
 
     suite = data["suite"]
     lines = [f"## {suite}", "", f"`benchmarks/results/{path.name}`; reproduce: `{data['command']}`", ""]
@@ -91,7 +92,8 @@ def _suite_section(data, path, out_dir):
         lines += [f"### {suite}: {dataset}", ""]
         if block.get("targets"):
             lines += _table([{"target": k, "holds": v} for k, v in block["targets"].items()]) + [""]
-        lines += _table(block["results"]) + [""]
+        rows = block["results"]
+        lines += (table_lines(rows, block.get("score")) if all("seeds" in r for r in rows) else _table(rows)) + [""]
         image = f"{suite}_{dataset}.png"
         plot_dataset(dataset, block, out_dir / image)
         lines += [f"![{suite} {dataset}: score against parameters and fit time]({image})", ""]
