@@ -42,7 +42,6 @@ MiniRocket needs aeon (the ``bench`` extra).  Writes
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -52,7 +51,7 @@ from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from data import DATA, RESULTS
 from long_records import DS1, DS2, parse_options, pick
-from suite import environment, isolated
+from suite import isolated, write
 
 from sklearn_autonet.ecg import BandpassFilter, load_episodes
 
@@ -184,18 +183,13 @@ def main(argv=None):
     command = "python benchmarks/rhythm.py " + " ".join(sys.argv[1:] if argv is None else argv)
     partial = args.quick or args.records or args.max_time != 600.0 or len(args.contenders) < len(CONTENDERS)
     suite = "rhythm" + ("_partial" if partial else "")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{suite}.json"
-    block = {"train_records": train_records, "test_records": test_records, "fs": FS, "counts": counts,
-             "max_time": args.max_time, "results": rows}
-    path.write_text(json.dumps({"suite": suite, "command": command.strip(), "environment": environment(),
-                                **block}, indent=2, default=float))
-    (RESULTS / f"{suite}.md").write_text(
-        f"# {suite}\n\nReproduce: `{command.strip()}`\n\nTrain (DS1) {counts['train']}, test (DS2) "
-        f"{counts['test']} episodes of {MIN_SECONDS:g}-{MAX_SECONDS:g} s at {FS:g} Hz.\n\n{table(rows)}\n")
+    block = {"train": "DS1", "test": "DS2", "train_records": train_records, "test_records": test_records,
+             "fs": FS, "counts": counts, "max_time": args.max_time, "score": "macro_f1", "results": rows}
+    write(suite, {"mitdb_rhythm_episodes": block}, command.strip())
+    with open(RESULTS / f"{suite}.md", "a") as handle:
+        handle.write(f"\nTrain (DS1) {counts['train']}, test (DS2) {counts['test']} episodes of "
+                     f"{MIN_SECONDS:g}-{MAX_SECONDS:g} s at {FS:g} Hz.\n\n{table(rows)}\n")
     print(table(rows))
-    print(f"wrote {path} and {suite}.md")
-
 
 if __name__ == "__main__":
     main()
