@@ -198,10 +198,11 @@ def test_max_time_is_kept_within_one_epoch(signals):
     ).fit(X, y)
     history = clf.search_history_
     # each candidate gets a share of the budget, so the search may also run out of proposals within it
-    assert clf.stop_reason_ in ("max_time", "no_room_to_grow")
+    assert clf.stop_reason_ in ("max_time", "no_room_to_grow"), (clf.stop_reason_, history["status"])
     epoch = max(s / e for s, e in zip(history["seconds"], history["epochs"]))
     overshoot = clf.fit_time_ - budget
-    assert overshoot < epoch + 1.5, (overshoot, epoch)  # one epoch, plus start-up and scoring on a busy machine
+    # one epoch, plus start-up, scoring and the ensemble's rebuild on a busy machine
+    assert overshoot < epoch + 3.0, (overshoot, epoch, clf.stop_reason_, len(history["candidate"]))
 
 
 # ------------------------------------------------------ checkpoint and resume
