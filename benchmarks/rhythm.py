@@ -191,5 +191,6 @@ def main(argv=None):
                      f"{MIN_SECONDS:g}-{MAX_SECONDS:g} s at {FS:g} Hz.\n\n{table(rows)}\n")
     print(table(rows))
 
+
 if __name__ == "__main__":
     main()
