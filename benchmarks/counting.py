@@ -29,8 +29,8 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import RESULTS  # noqa: E402
-from recipe import markdown, run, task  # noqa: E402
+from data import RESULTS, search_task  # noqa: E402
+from recipe import markdown, run  # noqa: E402
 
 from sklearn_autonet import AutoNetLCNClassifier  # noqa: E402
 from sklearn_autonet.convexity_probe import probe_convexity  # noqa: E402
@@ -40,7 +40,7 @@ RULES = {"samples": {"counting": "samples"}, "outputs": {"counting": "outputs"}}
 
 def probes(dataset, seed=0):
     """Probe rows for every layer of the seed's selected network, under each rule."""
-    X_train, y_train, _, _, fit_kwargs, params = task(dataset)
+    X_train, y_train, _, _, fit_kwargs, params = search_task(dataset)
     rows = []
     for rule, setting in RULES.items():
         with warnings.catch_warnings():

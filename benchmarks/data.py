@@ -107,3 +107,21 @@ def ucr(name):
         test[:, None, 1:].astype(np.float32),
         test[:, 0].astype(int),
     )
+
+
+def search_task(name):
+    """One of the sets the search benchmarks share: ``"MIT-BIH"`` (the embedded beats) or a UCR name.
+
+    Returns ``(X_train, y_train, X_test, y_test, fit_kwargs, estimator_kwargs)``:
+    for MIT-BIH the 2400 DS1 beats to train and the 2388 DS2 beats to test,
+    with ``groups`` (records) to fit and the ``signal_shape`` / ``sampling_rate``
+    the estimator needs; for a UCR set the official split and nothing else.
+    """
+    if name == "MIT-BIH":
+        from sklearn_autonet.datasets import load_mitbih_beats
+
+        train, test = load_mitbih_beats("train"), load_mitbih_beats("test")
+        return (train.data, train.target, test.data, test.target, {"groups": train.groups},
+                {"signal_shape": train.signal_shape, "sampling_rate": train.sampling_rate})
+    X_train, y_train, X_test, y_test = ucr(name)
+    return X_train, y_train, X_test, y_test, {}, {}

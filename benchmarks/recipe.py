@@ -38,14 +38,13 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import RESULTS, ucr  # noqa: E402
+from data import RESULTS, search_task  # noqa: E402
+from suite import mean_and_sd  # noqa: E402
 
 from sklearn_autonet import AutoNetLCNClassifier  # noqa: E402
-from sklearn_autonet.datasets import load_mitbih_beats  # noqa: E402
 
 #: name -> the estimator parameters of the variant
 VARIANTS = {
@@ -58,22 +57,12 @@ VARIANTS = {
 }
 
 
-def task(name):
-    """``(X_train, y_train, X_test, y_test, fit_kwargs, estimator_kwargs)``."""
-    if name == "MIT-BIH":
-        train, test = load_mitbih_beats("train"), load_mitbih_beats("test")
-        return (train.data, train.target, test.data, test.target, {"groups": train.groups},
-                {"signal_shape": train.signal_shape, "sampling_rate": train.sampling_rate})
-    X_train, y_train, X_test, y_test = ucr(name)
-    return X_train, y_train, X_test, y_test, {}, {}
-
-
 def run(datasets, seeds, variants, mitbih_variants, max_candidates=None, table=None):
     """One default search per data set, variant and seed; ``table`` maps variant names to parameters."""
     table = VARIANTS if table is None else table
     rows = []
     for name in datasets:
-        X_train, y_train, X_test, y_test, fit_kwargs, params = task(name)
+        X_train, y_train, X_test, y_test, fit_kwargs, params = search_task(name)
         budget = {} if max_candidates is None else {"max_candidates": max_candidates}
         for variant in (mitbih_variants if name == "MIT-BIH" else variants):
             runs = []
@@ -97,10 +86,8 @@ def run(datasets, seeds, variants, mitbih_variants, max_candidates=None, table=N
                 })
                 print(name, variant, runs[-1], flush=True)
             summary = {"dataset": name, "variant": variant, "parameters": table[variant], "runs": runs}
-            for key in ("balanced_accuracy", "accuracy", "n_parameters", "candidates", "best_epoch", "fit_seconds"):
-                values = np.array([r[key] for r in runs], dtype=float)
-                summary[f"{key}_mean"] = float(values.mean())
-                summary[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            summary.update(mean_and_sd(runs, ("balanced_accuracy", "accuracy", "n_parameters", "candidates",
+                                              "best_epoch", "fit_seconds")))
             rows.append(summary)
     return rows
 

@@ -38,14 +38,13 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import RESULTS, ucr  # noqa: E402
+from data import RESULTS, search_task  # noqa: E402
+from suite import mean_and_sd  # noqa: E402
 
 from sklearn_autonet import AutoNetLCNClassifier  # noqa: E402
-from sklearn_autonet.datasets import load_mitbih_beats  # noqa: E402
 
 #: (scoring, ensemble_size, refit); "kfold": 5-fold scoring of the search's best candidates (cv=5,
 #: cv_max_samples above the data size), "holdout": the search's 20 % hold-out (cv_max_samples=0)
@@ -58,20 +57,10 @@ VARIANTS = [
 SLOW = {"MIT-BIH": [("kfold", 10, False)]}
 
 
-def task(name):
-    """``(X_train, y_train, X_test, y_test, fit_kwargs, estimator_kwargs)``."""
-    if name == "MIT-BIH":
-        train, test = load_mitbih_beats("train"), load_mitbih_beats("test")
-        return (train.data, train.target, test.data, test.target, {"groups": train.groups},
-                {"signal_shape": train.signal_shape, "sampling_rate": train.sampling_rate})
-    X_train, y_train, X_test, y_test = ucr(name)
-    return X_train, y_train, X_test, y_test, {}, {}
-
-
 def run(datasets, seeds, variants):
     rows = []
     for name in datasets:
-        X_train, y_train, X_test, y_test, fit_kwargs, params = task(name)
+        X_train, y_train, X_test, y_test, fit_kwargs, params = search_task(name)
         variants_here = [v for v in variants if v[0] == "holdout" or name not in SLOW or v in SLOW[name]]
         per_variant = {v: [] for v in variants_here}
         for seed in seeds:
@@ -104,11 +93,8 @@ def run(datasets, seeds, variants):
                     print(name, seed, scoring, size, refit, per_variant[(scoring, size, refit)][-1], flush=True)
         for (scoring, size, refit), runs in per_variant.items():
             summary = {"dataset": name, "scoring": scoring, "ensemble_size": size, "refit": refit, "runs": runs}
-            for key in ("balanced_accuracy", "accuracy", "n_parameters", "members", "search_seconds",
-                        "extra_seconds"):
-                values = np.array([r[key] for r in runs], dtype=float)
-                summary[f"{key}_mean"] = float(values.mean())
-                summary[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            summary.update(mean_and_sd(runs, ("balanced_accuracy", "accuracy", "n_parameters", "members",
+                                              "search_seconds", "extra_seconds")))
             rows.append(summary)
     return rows
 

@@ -161,6 +161,16 @@ def _is_number(value):
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
+def mean_and_sd(runs, keys):
+    """``<key>_mean`` and ``<key>_sd`` (sample sd, 0 for one run) of each of ``keys`` over ``runs`` (dicts)."""
+    summary = {}
+    for key in keys:
+        values = np.array([r[key] for r in runs], dtype=float)
+        summary[f"{key}_mean"] = float(values.mean())
+        summary[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return summary
+
+
 def aggregate(runs):
     """One result row of a contender from its per-seed rows (each with ``contender`` and ``seed``).
 
