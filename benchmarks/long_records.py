@@ -192,17 +192,26 @@ def _fit_and_predict(name, options, train, test):
     return out
 
 
-def score(name, out, y_test):
-    """One result row; macro-F1 averages the classes present in the test windows."""
+def class_scores(name, out, y_test, classes):
+    """One result row of contender ``name``: its fit figures ``out`` (their ``y_pred`` scored) and per-class F1.
+
+    Macro-F1 averages the classes present in ``y_test``; a class absent there
+    has F1 None.  The record benchmarks (this one and ``rhythm.py``) share it.
+    """
     y_pred = np.asarray(out.pop("y_pred"))
-    f1 = f1_score(y_test, y_pred, labels=CLASSES, average=None, zero_division=0)
-    present = np.isin(CLASSES, y_test)
+    f1 = f1_score(y_test, y_pred, labels=classes, average=None, zero_division=0)
+    present = np.isin(classes, y_test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a quick run's test side may lack a class
         balanced = balanced_accuracy_score(y_test, y_pred)
-    row = {"contender": name, "macro_f1": float(np.mean(f1[present])),
-           **{f"f1_{c}": float(v) if p else None for c, v, p in zip(CLASSES, f1, present)},
-           "balanced_accuracy": balanced, **out}
+    return {"contender": name, "macro_f1": float(np.mean(f1[present])),
+            **{f"f1_{c}": float(v) if p else None for c, v, p in zip(classes, f1, present)},
+            "balanced_accuracy": balanced, **out}
+
+
+def score(name, out, y_test):
+    """One result row, with the system share of the fit's CPU time."""
+    row = class_scores(name, out, y_test, CLASSES)
     row["system_share"] = row["system_s"] / max(row["user_s"] + row["system_s"], 1e-9)
     return row
 
@@ -217,15 +226,28 @@ def summary(row):
     return line
 
 
-def table(rows):
-    columns = ["contender", "macro_f1", *(f"f1_{c}" for c in CLASSES), "balanced_accuracy", "fit_seconds",
-               "user_s", "system_s", "system_share", "minor_page_faults", "depth_reached", "depth_selected",
-               "candidates", "stop_reason"]
+def markdown_table(rows, columns):
+    """A markdown table of ``columns`` of ``rows`` (floats to 3 decimals, missing values as ``-``)."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = ["-" if row.get(c) is None else row[c] for c in columns]
         lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def table(rows):
+    return markdown_table(rows, [
+        "contender", "macro_f1", *(f"f1_{c}" for c in CLASSES), "balanced_accuracy", "fit_seconds", "user_s",
+        "system_s", "system_share", "minor_page_faults", "depth_reached", "depth_selected", "candidates",
+        "stop_reason"])
+
+
+def write_results(suite, dataset, block, command, note, table_text):
+    """Write the suite's files (:func:`suite.write`), add ``note`` and ``table_text`` to its markdown, print the table."""
+    write(suite, {dataset: block}, command)
+    with open(RESULTS / f"{suite}.md", "a") as handle:
+        handle.write(f"\n{note}\n\n{table_text}\n")
+    print(table_text)
 
 
 def pick(records, limit):
@@ -282,11 +304,9 @@ def main(argv=None):
     block = {"train": "DS1", "test": "DS2", "train_records": train_records, "test_records": test_records,
              "window_s": LENGTH, "fs": args.fs, "counts": counts,
              "mixed_dropped": {"train": mixed_tr, "test": mixed_te}, "options": options, "results": rows}
-    write(suite, {"mitdb_30s_rhythm": block}, command.strip())
-    with open(RESULTS / f"{suite}.md", "a") as handle:
-        handle.write(f"\nTrain (DS1) {counts['train']}, test (DS2) {counts['test']} windows of {LENGTH:g} s at "
-                     f"{args.fs:g} Hz; mixed windows dropped: {mixed_tr} train, {mixed_te} test.\n\n{table(rows)}\n")
-    print(table(rows))
+    write_results(suite, "mitdb_30s_rhythm", block, command.strip(),
+                  f"Train (DS1) {counts['train']}, test (DS2) {counts['test']} windows of {LENGTH:g} s at "
+                  f"{args.fs:g} Hz; mixed windows dropped: {mixed_tr} train, {mixed_te} test.", table(rows))
 
 
 if __name__ == "__main__":

@@ -47,11 +47,10 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from data import DATA, RESULTS
-from long_records import DS1, DS2, parse_options, pick
-from suite import isolated, write
+from data import DATA
+from long_records import DS1, DS2, class_scores, markdown_table, parse_options, pick, write_results
+from suite import isolated
 
 from sklearn_autonet.ecg import BandpassFilter, load_episodes
 
@@ -138,27 +137,9 @@ def _fit_and_predict(name, options, train, test):
             "n_parameters": int(net.n_parameters_), "epochs": int(net.epochs_)}
 
 
-def score(name, out, y_test):
-    """One result row; macro-F1 averages the classes present in the test episodes."""
-    y_pred = np.asarray(out.pop("y_pred"))
-    f1 = f1_score(y_test, y_pred, labels=CLASSES, average=None, zero_division=0)
-    present = np.isin(CLASSES, y_test)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a quick run's test side may lack a class
-        balanced = balanced_accuracy_score(y_test, y_pred)
-    return {"contender": name, "macro_f1": float(np.mean(f1[present])),
-            **{f"f1_{c}": float(v) if p else None for c, v, p in zip(CLASSES, f1, present)},
-            "balanced_accuracy": balanced, **out}
-
-
 def table(rows):
-    columns = ["contender", "macro_f1", *(f"f1_{c}" for c in CLASSES), "balanced_accuracy", "fit_seconds",
-               "n_parameters", "candidates", "stop_reason"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = ["-" if row.get(c) is None else row[c] for c in columns]
-        lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(rows, ["contender", "macro_f1", *(f"f1_{c}" for c in CLASSES), "balanced_accuracy",
+                                 "fit_seconds", "n_parameters", "candidates", "stop_reason"])
 
 
 def main(argv=None):
@@ -176,7 +157,8 @@ def main(argv=None):
     train, test = {"X": X_tr, "y": y_tr, "groups": g_tr}, {"X": X_te}
     rows = []
     for name in args.contenders:
-        row = score(name, isolated(_fit_and_predict, name, {"max_time": args.max_time}, train, test), y_te)
+        row = class_scores(name, isolated(_fit_and_predict, name, {"max_time": args.max_time}, train, test), y_te,
+                           CLASSES)
         rows.append(row)
         print(f"  {name:17s} macro-F1 {row['macro_f1']:.3f}  fit {row['fit_seconds']:.0f} s  "
               f"{row['n_parameters']} parameters", flush=True)
@@ -185,11 +167,9 @@ def main(argv=None):
     suite = "rhythm" + ("_partial" if partial else "")
     block = {"train": "DS1", "test": "DS2", "train_records": train_records, "test_records": test_records,
              "fs": FS, "counts": counts, "max_time": args.max_time, "score": "macro_f1", "results": rows}
-    write(suite, {"mitdb_rhythm_episodes": block}, command.strip())
-    with open(RESULTS / f"{suite}.md", "a") as handle:
-        handle.write(f"\nTrain (DS1) {counts['train']}, test (DS2) {counts['test']} episodes of "
-                     f"{MIN_SECONDS:g}-{MAX_SECONDS:g} s at {FS:g} Hz.\n\n{table(rows)}\n")
-    print(table(rows))
+    write_results(suite, "mitdb_rhythm_episodes", block, command.strip(),
+                  f"Train (DS1) {counts['train']}, test (DS2) {counts['test']} episodes of "
+                  f"{MIN_SECONDS:g}-{MAX_SECONDS:g} s at {FS:g} Hz.", table(rows))
 
 
 if __name__ == "__main__":
