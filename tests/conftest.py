@@ -51,3 +51,16 @@ def make_signals(n=90, leads=2, length=32, seed=0):
 @pytest.fixture
 def signals():
     return make_signals()
+
+
+def interrupt_training(monkeypatch, module, on_call):
+    """Make ``module.train_task`` raise ``KeyboardInterrupt`` (a Ctrl-C) on its ``on_call``-th call."""
+    real, calls = module.train_task, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == on_call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "train_task", interrupted)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import make_signals
+from conftest import interrupt_training, make_signals
 
 from sklearn_autonet import AutoNetLCNClassifier, load, save
 from sklearn_autonet import crossval
@@ -114,15 +114,7 @@ def test_bad_cv_parameters(data, params, name):
 
 def test_ctrl_c_during_kfold_keeps_the_hold_out_ensemble(data, monkeypatch):
     X, y = data
-    real, calls = crossval.train_task, []
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(crossval, "train_task", interrupted)
+    interrupt_training(monkeypatch, crossval, on_call=2)
     with pytest.warns(RuntimeWarning, match="k-fold scoring interrupted; keeping the ensemble selected on the hold-out"):
         clf = AutoNetLCNClassifier(**KFOLD).fit(X, y)
     assert clf.stop_reason_ == "interrupted"

@@ -9,7 +9,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from conftest import make_signals
+from conftest import interrupt_training, make_signals
 from sklearn.base import clone
 
 from sklearn_autonet import AutoNetLCNClassifier, load, save
@@ -254,15 +254,7 @@ def test_n_jobs_gives_the_same_ensemble(fitted, data):
 
 def test_ctrl_c_keeps_the_best_ensemble_so_far(data, monkeypatch):
     X, y = data
-    real, calls = search_module.train_task, []
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 5:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(search_module, "train_task", interrupted)
+    interrupt_training(monkeypatch, search_module, on_call=5)
     with pytest.warns(RuntimeWarning, match="interrupted; keeping the best of the 4 finished"):
         clf = AutoNetLCNClassifier(**ENSEMBLE).fit(X, y)
     assert clf.stop_reason_ == "interrupted"
