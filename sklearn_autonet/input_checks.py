@@ -148,3 +148,33 @@ def _label_kind(value):
 def _plain(value):
     """NumPy scalars as Python ones, so that the message shows ``1``, not ``np.int64(1)``."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def as_float32(X, name="X"):
+    """``X`` as a C-contiguous float32 array (the network's input), refusing values float32 cannot hold.
+
+    A value finite in float64 but beyond float32's range (about 3.4e38) would
+    become infinity in the cast and NaN inside the network: the candidates'
+    losses at ``fit``, the probabilities at ``predict``.
+
+    ``X`` holds no NaN or infinity (refused before).  ``name`` names it in
+    the message (``"X"``, or one record of a collection).
+
+    Raises
+    ------
+    ValueError
+        When a value of ``X`` overflows float32; the message gives their count,
+        the largest magnitude and what to do.
+    """
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(X, dtype=np.float32)
+    if X.dtype != np.float32 and not np.isfinite(out).all():
+        # NaN and infinity were refused before (validate_data, read_records): these overflowed in the cast
+        overflow = ~np.isfinite(out) & np.isfinite(X)
+        raise ValueError(
+            f"{name} has {int(overflow.sum())} value(s) too large for float32, the precision of the "
+            f"network's input: the largest magnitude is {float(np.abs(X[overflow]).max()):.4g}, float32 "
+            f"holds up to {float(np.finfo(np.float32).max):.4g}. Rescale or standardise {name} (e.g. "
+            "StandardScaler, or other units) so that its values are of order 1."
+        )
+    return out

@@ -33,9 +33,9 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from .input_checks import check_not_ragged
+from .input_checks import as_float32, check_not_ragged
 from .modules import network_members
-from .ragged import RaggedSignals, is_record_list, read_records, receptive_field, records_from_array
+from .ragged import is_record_list, read_records, receptive_field, records_from_array
 
 #: The input kinds a layout (and a network spec) can have.
 TABULAR, SIGNAL = "tabular", "signal"
@@ -409,33 +409,6 @@ def _check_signal_array(X, name, leads):
             f"list, or a 3-D array (n_samples, {leads}, length); got an array of shape {X.shape}."
         )
     return as_float32(X)
-
-
-def as_float32(X):
-    """``X`` as a C-contiguous float32 array (the network's input), refusing values float32 cannot hold.
-
-    A value finite in float64 but beyond float32's range (about 3.4e38) would
-    become infinity in the cast and NaN inside the network: the candidates'
-    losses at ``fit``, the probabilities at ``predict``.
-
-    Raises
-    ------
-    ValueError
-        When a value of ``X`` overflows float32; the message gives their count,
-        the largest magnitude and what to do.
-    """
-    with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(X, dtype=np.float32)
-    if X.dtype != np.float32 and not np.isfinite(out).all():
-        # validate_data has refused NaN and infinity, so these overflowed in the cast
-        overflow = ~np.isfinite(out) & np.isfinite(X)
-        raise ValueError(
-            f"X has {int(overflow.sum())} value(s) too large for float32, the precision of the "
-            f"network's input: the largest magnitude is {float(np.abs(X[overflow]).max()):.4g}, float32 "
-            f"holds up to {float(np.finfo(np.float32).max):.4g}. Rescale or standardise X (e.g. "
-            "StandardScaler, or other units) so that its values are of order 1."
-        )
-    return out
 
 
 def _positive_int(value):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .input_checks import as_float32
+
 __all__ = [
     "RaggedSignals", "inference_batches", "is_record_list", "length_sorted_batches", "read_records",
     "receptive_field", "records_from_array",
@@ -105,13 +107,7 @@ def read_records(X, name="X"):
                 f"record {i} of {name} holds {int(bad.sum())} non-finite value(s) (NaN or infinity); "
                 "fill or drop them (e.g. interpolate over the gap) before fitting or predicting."
             )
-        peak = float(np.abs(r).max())
-        if peak > np.finfo(np.float32).max:
-            raise ValueError(
-                f"record {i} of {name} holds values up to {peak:.4g}, beyond float32 (the network's input "
-                "precision); rescale the records (other units, or standardise them)."
-            )
-    values = np.concatenate([r.astype(np.float32, copy=False) for r in records], axis=1)
+    values = np.concatenate([as_float32(r, f"record {i} of {name}") for i, r in enumerate(records)], axis=1)
     return RaggedSignals(np.ascontiguousarray(values), lengths)
 
 

@@ -177,8 +177,10 @@ def test_crop_length_in_seconds():
         (np.empty(0, dtype=object), "empty collection of records"),
         ([np.zeros((2, 30)), np.zeros((2, 0))], "record 1 of X has length 0"),
         ([np.zeros((2, 30)), np.zeros((2, 3))], "record 1 has 3 sample"),
+        ([np.zeros((2, 30)), np.full((2, 40), 1e39)],
+         r"record 1 of X has 80 value\(s\) too large for float32.*largest magnitude is 1e\+39"),
     ],
-    ids=["2-D and 3-D", "lead counts", "NaN", "empty", "length 0", "too short to crop"],
+    ids=["2-D and 3-D", "lead counts", "NaN", "empty", "length 0", "too short to crop", "beyond float32"],
 )
 def test_bad_records_at_fit(X, message):
     with pytest.raises(ValueError, match=message):
