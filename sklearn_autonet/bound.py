@@ -9,10 +9,12 @@ where ``P_l`` counts the layer's trainable parameters (weights, bias, and the
 affine parameters of the normalisation attached to it) and ``N_eq`` counts the
 equations the training set imposes on it:
 
-* ``counting="samples"`` (default): ``N_eq = N_fit``, the number of samples the
-  candidate is trained on;
+* ``counting="samples"``: ``N_eq = N_fit``, the number of samples the
+  candidate is trained on (the default of the functions here, which take the
+  rule explicitly from their callers);
 * ``counting="outputs"``: ``N_eq = N_fit * outputs``, the number of output values
-  the layer produces over the training set (a much weaker bound).
+  the layer produces over the training set (a much weaker bound; the
+  estimator's default).
 
 Everything here is a pure function of integers; nothing imports torch.
 """

@@ -39,7 +39,7 @@ class BoundSettings:
     ----------
     rho : float, default=1.0
         Slack of the bound ``P_l <= rho * N_eq``.
-    counting : str, default="samples"
+    counting : str, default="outputs"
         A key of :data:`~sklearn_autonet.bound.COUNTING_RULES`.
     max_width : int, default=64
         Widest block.
@@ -55,7 +55,7 @@ class BoundSettings:
     """
 
     rho: float = 1.0
-    counting: str = "samples"
+    counting: str = "outputs"
     max_width: int = 64
     activation: str = "leaky_relu"
     kernel_size: int | None = None
