@@ -141,8 +141,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         linear-algebra reading of the design note).  "samples": one per
         training sample, a much stricter bound that keeps conv layers a few
         filters wide on small data.  Both are enforced and reported the same
-        way (``convexity_report_``); they differ for conv layers only (a dense
-        layer has one output value per sample).  "outputs" is the default
+        way (``convexity_report_``).  Under "outputs" a dense layer holds
+        whenever the training samples outnumber its inputs, so its width is
+        ``max_width``; conv layers are bounded by their output length too.
+        "outputs" is the default
         because in ``benchmarks/counting.py`` it scored at least as well as
         "samples" on every signal set over three seeds, far better on the
         smallest, and the convexity probe found fewer non-convex segments in
@@ -427,7 +429,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.fit(X_tr, y_tr).score(X_te, y_te) > 0.9
     True
     >>> clf[-1].architecture_.spec.describe()
-    'tabular(30) leaky_relu: dense w10 -> head 2'
+    'tabular(30) leaky_relu: dense w64 -> head 2'
     >>> clf[-1].convexity_report_.holds, clf[-1].stop_reason_
     (True, 'max_candidates')
     """

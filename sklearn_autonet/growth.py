@@ -189,7 +189,7 @@ class DeepenWidest(GrowthPolicy):
     >>> from sklearn_autonet.hyperparameters import DataProperties
     >>> props = DataProperties(80, "signal", (1, 96), 2)
     >>> [p.spec.describe() for p in DeepenWidest().propose(2, props, BoundSettings(), ())]
-    ['signal(1x96) leaky_relu: conv k7 w3 -> conv k5 w3 -> head 2']
+    ['signal(1x96) leaky_relu: conv k7 w64 -> conv k5 w64 -> head 2']
     """
 
     name = "deepen"
@@ -231,12 +231,12 @@ class Explore(GrowthPolicy):
     >>> props = DataProperties(2000, "signal", (1, 256), 4, sampling_rate=360)
     >>> for p in Explore().propose(1, props, BoundSettings(), ()):
     ...     print(p.spec.describe())
-    signal(1x256) leaky_relu: conv k37 w51 -> head 4
-    signal(1x256) leaky_relu: conv k37 w25 -> head 4
-    signal(1x256) leaky_relu: conv k37 w12 -> head 4
+    signal(1x256) leaky_relu: conv k37 w64 -> head 4
+    signal(1x256) leaky_relu: conv k37 w32 -> head 4
+    signal(1x256) leaky_relu: conv k37 w16 -> head 4
     signal(1x256) leaky_relu: conv k19 w64 -> head 4
-    signal(1x256) leaky_relu: conv k73 w26 -> head 4
-    signal(1x256) leaky_relu: conv k37 w19 -> conv k5 w19 -> head 4
+    signal(1x256) leaky_relu: conv k73 w64 -> head 4
+    signal(1x256) leaky_relu: conv k37 w64 -> conv k5 w64 -> head 4
     """
 
     name = "explore"

@@ -426,7 +426,7 @@ def test_set_params_after_fit_leaves_the_fitted_model_alone():
     proba, report = clf.predict_proba(X), clf.convexity_report_.as_dicts()
     with pytest.warns(UserWarning, match=r"is fitted: the new signal_shape, input_kind, rho, counting apply at the next "
                       r"fit; until then the fitted network, its layout_ and convexity_report_ keep"):
-        clf.set_params(signal_shape=(1, 64), input_kind="tabular", rho=0.25, counting="outputs")
+        clf.set_params(signal_shape=(1, 64), input_kind="tabular", rho=0.25, counting="samples")
     np.testing.assert_array_equal(clf.predict_proba(X), proba)  # still read with layout_, not the new params
     assert clf.layout_.shape == (2, 32) and clf.convexity_report_.as_dicts() == report
     with warnings.catch_warnings():

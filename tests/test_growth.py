@@ -71,8 +71,9 @@ def test_policy_contract(policy, props, bound):
 
 @pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: type(p).__name__)
 def test_policy_says_when_there_is_no_room(policy):
-    # 3 samples cannot carry even one block of width 1 (its head alone has 4 parameters)
-    assert policy.propose(1, TINY, BoundSettings(), ()) == []
+    # 3 samples cannot carry even one block of width 1 (its head alone has 4 parameters) when
+    # each sample is one equation; "outputs" counts a conv block's output values too
+    assert policy.propose(1, TINY, BoundSettings(counting="samples"), ()) == []
 
 
 def test_deepen_widest_is_one_block_deeper_each_round():

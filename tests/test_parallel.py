@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn_autonet import AutoNetLCNClassifier, tasks
 
 ROUNDS = dict(seeds_per_round=2, max_candidates=4, patience=5, max_epochs=3, random_state=0, growth="deepen",
-              halving=False)
+              halving=False, counting="samples")  # narrow networks: these tests compare searches, not widths
 #: The default search (several networks per round, successive halving), small.
 EXPLORE = dict(max_candidates=8, patience=2, max_epochs=20, random_state=0)
 

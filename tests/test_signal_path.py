@@ -120,9 +120,11 @@ def test_every_candidate_keeps_the_bound(signals):
     assert len(history["candidate"]) == 4
     assert all(history["bound_holds"])
     for spec, n_fit in zip(history["spec"], history["n_fit"]):
-        # counted on the torch module, not with the function that made the report
-        for layer in LCNNetwork(spec).layer_modules():
-            assert sum(p.numel() for p in layer.parameters()) <= n_fit
+        # parameters counted on the torch module, not with the function that made the report;
+        # equations under the default rule ("outputs": N_fit times the layer's outputs per sample)
+        for module, layer in zip(LCNNetwork(spec).layer_modules(), spec.layers, strict=True):
+            assert clf.counting == "outputs"
+            assert sum(p.numel() for p in module.parameters()) <= n_fit * layer.outputs_per_sample
     assert sum(history["selected"]) == 1
     assert history["selected"][clf.best_index_]
     best = max(history["validation_score"])
