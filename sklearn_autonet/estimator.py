@@ -315,8 +315,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Folds of the k-fold scoring used when the training data hold at most
         ``cv_max_samples`` samples (stratified; by group when ``groups`` is
         passed, so that no group is on both sides of any fold).  After the
-        hold-out search, the best finished candidates (at most 8, by hold-out
-        score) are each trained ``cv`` times on the folds of *all* the training
+        hold-out search, the best finished candidates (``cv_candidates`` of
+        them, by hold-out score) are each trained ``cv`` times on the folds of *all* the training
         data (each fold model stopped early on its held-out fold), scored by
         their out-of-fold probabilities (``search_history_["cv_score"]``),
         and the ensemble is selected on those out-of-fold probabilities.  The
@@ -332,6 +332,14 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Off by default: in ``benchmarks/selection.py`` 5-fold scoring with the
         bagged fold models cost several times the search and did not beat the
         hold-out ensemble (figures in ``docs/method.md``, ensembles of LCNs).
+    cv_candidates : int or None, default=8
+        Under k-fold scoring, how many of the search's finished candidates
+        (the best by hold-out score) are cross-validated, so have out-of-fold
+        probabilities for the ensemble selection; None: every finished
+        candidate.  Each costs ``cv`` trainings; the rest get a NaN
+        ``cv_score`` and cannot enter the ensemble.  8 bounds that cost at
+        about ``cv`` times a search of 8 finished candidates (a default search
+        seldom finishes more: halving prunes the rest).
     n_jobs : int or None, default=1
         Workers for the candidates of a round, through ``joblib.Parallel``
         under the active joblib backend (loky by default; Dask or Ray with
@@ -478,6 +486,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "cv_max_samples": [Interval(Integral, 0, None, closed="left")],
+        "cv_candidates": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -526,6 +535,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ensemble_size=ENSEMBLE_SIZE_DEFAULT,
         cv=5,
         cv_max_samples=CV_MAX_SAMPLES_DEFAULT,
+        cv_candidates=8,
     ):
         self.input_kind = input_kind
         self.sampling_rate = sampling_rate
@@ -570,6 +580,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.ensemble_size = ensemble_size
         self.cv = cv
         self.cv_max_samples = cv_max_samples
+        self.cv_candidates = cv_candidates
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -749,7 +760,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         time_left = None if self.max_time is None else self.max_time - (time.monotonic() - start)
         if time_left is not None and time_left <= 0:
             return None
-        pool = result.pool
+        pool = result.pool if self.cv_candidates is None else result.pool[: self.cv_candidates]
         # skorch ends a net's training on KeyboardInterrupt: tell a user's Ctrl-C apart, as the search does
         with UserInterrupt() as interrupt:
             try:

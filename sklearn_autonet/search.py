@@ -57,10 +57,6 @@ from .tasks import (
 from .training import TrainingSettings
 
 
-#: Most candidates (the best finished ones by hold-out score) that k-fold scoring re-trains.
-CV_CANDIDATES = 8
-
-
 @dataclass(frozen=True)
 class SearchConfig:
     """Everything the loop needs besides the data and the policy (see the estimator for meanings).
@@ -109,6 +105,7 @@ class SearchResult:
     stop_reason: str
     best_index: int
     members: list = field(default_factory=list)
+    #: every finished candidate's retraining recipe, best by hold-out score first (k-fold scoring's pool)
     pool: list = field(default_factory=list)
 
 
@@ -374,7 +371,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     history = {key: [row[key] for row in rows] for key in rows[0]}
     member_rows = [dict(_recipe(rows[i]), weight=w) for i, w in members]
     # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
-    pool = [best] + [i for i in _ensemble_pool(rows, CV_CANDIDATES // 2) if i != best][: CV_CANDIDATES - 1]
+    pool = [best] + [i for i in _ensemble_pool(rows, len(rows)) if i != best]
     return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows,
                         [_recipe(rows[i]) for i in pool])
 

@@ -45,6 +45,24 @@ def test_kfold_scores_the_best_candidates_and_bags_their_fold_models(fitted, dat
     assert fitted.predict(X).shape == (len(y),)
 
 
+@pytest.mark.parametrize("cv_candidates", [None, 2])
+def test_cv_candidates_sets_which_candidates_get_out_of_fold_scores(data, cv_candidates):
+    X, y = data
+    # max_width=32: every candidate's head (33 inputs) stays within the bound on 60 samples
+    clf = AutoNetLCNClassifier(**dict(KFOLD, cv_candidates=cv_candidates, max_width=32)).fit(X, y)
+    history = clf.search_history_
+    finished = [i for i, s in enumerate(history["status"]) if s == "ok"]
+    by_holdout = sorted(finished, key=lambda i: (-history["validation_score"][i], i))
+    pool = by_holdout if cv_candidates is None else by_holdout[:cv_candidates]
+    # a candidate too wide for a fold's training part (60 of the 90 samples) is left out
+    fits = [i for i in pool if network_holds(history["spec"][i], 60, clf.rho, clf.counting)]
+    scored = [i for i, s in enumerate(history["cv_score"]) if np.isfinite(s)]
+    assert len(finished) == 6 and scored == sorted(fits)
+    if cv_candidates is None:  # every finished candidate
+        assert fits == pool
+    assert set(np.flatnonzero(history["ensemble_weight"])) <= set(scored)
+
+
 def test_kfold_model_round_trips_through_save_load(fitted, data, tmp_path):
     X, _ = data
     loaded = load(save(fitted, tmp_path / "kfold.autonet"))
@@ -105,7 +123,8 @@ def test_too_many_folds_say_what_to_change(data, cv, groups, message):
         AutoNetLCNClassifier(**dict(KFOLD, cv=cv)).fit(X, y, groups=groups)
 
 
-@pytest.mark.parametrize("params, name", [({"cv": 1}, "cv"), ({"cv_max_samples": -1}, "cv_max_samples")])
+@pytest.mark.parametrize("params, name", [({"cv": 1}, "cv"), ({"cv_max_samples": -1}, "cv_max_samples"),
+                                          ({"cv_candidates": 0}, "cv_candidates")])
 def test_bad_cv_parameters(data, params, name):
     X, y = data
     with pytest.raises(ValueError, match=f"'{name}' parameter of AutoNetLCNClassifier must be an int"):
