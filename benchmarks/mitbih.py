@@ -26,6 +26,11 @@ window, classes and N cap, but **both leads** as a 2-lead signal (de Chazal's
 0.83 used both) and the RR side features computed from the whole records by
 ``sklearn_autonet.ecg.rr_features``; it writes ``mitbih_raw2.*``.
 
+``--combine A.json B.json ...`` joins partial runs of the same source (each
+contender once, e.g. the networks over three seeds and the slow MiniRocket and
+ResNet over one) into one result, targets recomputed on the joined rows, and
+writes it as the full ``mitbih[_raw2].*``; every row keeps its seeds.
+
 ``--train-size`` subsamples DS1 with seed 0 whatever ``--seeds`` says, so
 every seed reads the same rows.  A partial run (some contenders, other seeds
 than 0 1 2, or a quick option) writes ``mitbih_partial.*`` instead.  A full run writes
@@ -36,7 +41,9 @@ than 0 1 2, or a quick option) writes ``mitbih_partial.*`` instead.  A full run 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -61,7 +68,13 @@ def main(argv=None):
                         help="raw2: at most this many beats per class and split (quick checks only)")
     parser.add_argument("--no-groups", action="store_true",
                         help="validation splits ignore the records (to see what the split by record changes)")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="JSON",
+                        help="join these partial result files (one source, each contender once) into the full result")
     args = parser.parse_args(argv)
+    command = "python benchmarks/mitbih.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.combine:
+        combine(args.combine, command.strip())
+        return
     if args.source == "raw2":
         data = mitbih_raw_beats(class_cap=args.class_cap)
         if args.train_size is not None and args.train_size < len(data["train"][1]):
@@ -78,11 +91,24 @@ def main(argv=None):
           f"(N, S, V, F); contenders: {names}; seeds {args.seeds}")
     rows = run_holdout_seeds(task, names, args.seeds, train, test, groups=None if args.no_groups else g_tr,
                              class_names=CLASSES, factory_kwargs={"ResNet1D": {"max_time": args.resnet_max_time}})
-    resnet = [r for r in rows if r["contender"] == "ResNet1D"]
-    autonet = [r for r in rows if r["contender"] == "AutoNet"]
     block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(X_tr.shape[1:]),
              "n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "score": "balanced_accuracy",
              "target": TARGET, "results": rows}
+    add_targets(block)
+    # a partial run (some contenders, data sets or options) never replaces the full results
+    partial = (args.contenders or args.no_groups or args.train_size or args.class_cap
+               or args.resnet_max_time != 900.0 or args.seeds != [0, 1, 2])
+    suite = "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
+    write(suite, {"ds1_ds2": block}, command.strip())
+
+
+def add_targets(block):
+    """Add the targets (on the means over the seeds) and AutoNet's parameter ratio to a result block."""
+    rows = block["results"]
+    resnet = [r for r in rows if r["contender"] == "ResNet1D"]
+    autonet = [r for r in rows if r["contender"] == "AutoNet"]
+    block.pop("targets", None)
+    block.pop("parameter_ratio_to_resnet", None)
     if autonet:
         others = [r["balanced_accuracy"] for r in rows if r["contender"] != "AutoNet"]
         a = autonet[0]
@@ -95,13 +121,25 @@ def main(argv=None):
         if resnet:
             block["parameter_ratio_to_resnet"] = a["n_parameters"] / resnet[0]["n_parameters"]
             block["targets"]["under 5% of the ResNet's parameters"] = block["parameter_ratio_to_resnet"] < 0.05
+            block["targets"]["search no longer than one ResNet training"] = a["fit_seconds"] <= resnet[0]["fit_seconds"]
         print("targets:", block["targets"])
-    command = "python benchmarks/mitbih.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    # a partial run (some contenders, data sets or options) never replaces the full results
-    partial = (args.contenders or args.no_groups or args.train_size or args.class_cap
-               or args.resnet_max_time != 900.0 or args.seeds != [0, 1, 2])
-    suite = "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
-    write(suite, {"ds1_ds2": block}, command.strip())
+
+
+def combine(paths, command, results_dir=None):
+    """Join partial results of one source into the full result file (see the module docstring)."""
+    blocks = [json.loads(Path(p).read_text())["datasets"]["ds1_ds2"] for p in paths]
+    sources = {b.get("source", "beats") for b in blocks}
+    if len(sources) != 1:
+        raise SystemExit(f"--combine: the files hold different sources {sorted(sources)}")
+    rows = [r for b in blocks for r in b["results"]]
+    names = [r["contender"] for r in rows]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"--combine: a contender is in several files: {names}")
+    block = dict(blocks[0], results=rows, seeds=sorted({s for r in rows for s in r["seeds"]}))
+    block["commands"] = [json.loads(Path(p).read_text())["command"] for p in paths]
+    add_targets(block)
+    suite = "mitbih" + ("_raw2" if sources == {"raw2"} else "")
+    return write(suite, {"ds1_ds2": block}, command, **({} if results_dir is None else {"results_dir": results_dir}))
 
 
 if __name__ == "__main__":

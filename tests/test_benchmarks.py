@@ -93,3 +93,37 @@ def test_autonet_contender_is_the_estimator_with_defaults():
     assert changed == {"signal_shape", "sampling_rate", "class_weight", "random_state"}
     # tabular: behind a StandardScaler; no signal contenders
     assert set(contenders(Task(signal_shape=None))) == {"AutoNet", "HistGB", "MLP"}
+
+
+def _partial(tmp_path, name, rows, source="beats"):
+    block = {"train": "DS1", "test": "DS2", "source": source, "score": "balanced_accuracy", "target": 0.83,
+             "seeds": sorted({s for r in rows for s in r["seeds"]}), "results": rows}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"suite": "mitbih_partial", "command": f"run {name}", "datasets": {"ds1_ds2": block}}))
+    return path
+
+
+def _row(name, bacc, seeds, fit, params):
+    return {"contender": name, "seeds": seeds, "balanced_accuracy": bacc, "balanced_accuracy_sd": 0.01,
+            "balanced_accuracy_per_seed": [bacc] * len(seeds), "fit_seconds": fit, "n_parameters": params}
+
+
+def test_mitbih_combine_joins_partial_runs_and_recomputes_the_targets(tmp_path):
+    import mitbih
+
+    a = _partial(tmp_path, "a", [_row("AutoNet", 0.74, [0, 1, 2], 400.0, 2000), _row("HistGB", 0.75, [0, 1, 2], 30, 9)])
+    b = _partial(tmp_path, "b", [_row("ResNet1D", 0.40, [0], 900.0, 8_000_000)])
+    out = tmp_path / "out"
+    saved = json.loads(mitbih.combine([a, b], "combine", results_dir=out).read_text())
+    block = saved["datasets"]["ds1_ds2"]
+    assert saved["suite"] == "mitbih" and [r["contender"] for r in block["results"]] == ["AutoNet", "HistGB", "ResNet1D"]
+    assert block["commands"] == ["run a", "run b"] and block["seeds"] == [0, 1, 2]
+    assert block["targets"] == {"balanced_accuracy >= 0.83": False, "best of all contenders": False,
+                                "search under 15 min": True, "under 5% of the ResNet's parameters": True,
+                                "search no longer than one ResNet training": True}
+    assert block["parameter_ratio_to_resnet"] == pytest.approx(2000 / 8_000_000)
+    with pytest.raises(SystemExit, match="a contender is in several files"):
+        mitbih.combine([a, a], "combine", results_dir=out)
+    raw = _partial(tmp_path, "raw", [_row("MLP", 0.7, [0], 5, 10)], source="raw2")
+    with pytest.raises(SystemExit, match="different sources"):
+        mitbih.combine([a, raw], "combine", results_dir=out)
