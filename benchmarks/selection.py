@@ -24,6 +24,8 @@ every kept candidate on 1900 beats).
 
     python benchmarks/selection.py [--datasets ECG200 ECGFiveDays MIT-BIH] [--seeds 0 1 2]
                                    [--scoring holdout kfold] [--out selection]
+    python benchmarks/selection.py --paired results/a.json results/b.json   # variants against the
+                                   # hold-out ensemble, paired by seed, over the runs of both files
 
 Writes ``benchmarks/results/selection.json`` and ``selection.md``.
 """
@@ -38,6 +40,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,13 +115,48 @@ def markdown(rows):
     return "\n".join(lines)
 
 
+def paired(rows, baseline=("holdout", 10, False)):
+    """Markdown lines: every variant against ``baseline`` on the seeds both ran, paired seed by seed.
+
+    ``rows`` are result rows of one or several runs (``--paired`` joins their
+    files, e.g. seeds 0-2 and 3-9); a seed's runs are matched by data set and
+    seed.  Columns: seeds, the two means, the mean difference with its
+    standard error, and how many seeds were better and worse.
+    """
+    runs = {}
+    for row in rows:
+        key = (row["dataset"], row["scoring"], row["ensemble_size"], row["refit"])
+        for run_ in row["runs"]:
+            runs.setdefault(key, {})[run_["seed"]] = run_
+    lines = ["| data | variant | seeds | metric | baseline | variant mean | difference ± s.e. | better / worse |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (dataset, *variant), by_seed in runs.items():
+        base = runs.get((dataset, *baseline), {})
+        seeds = sorted(set(base) & set(by_seed))
+        if tuple(variant) == tuple(baseline) or len(seeds) < 2:
+            continue
+        for metric in ("balanced_accuracy", "accuracy"):
+            b = np.array([base[s][metric] for s in seeds])
+            d = np.array([by_seed[s][metric] for s in seeds]) - b
+            name = f"{variant[0]}, ensemble_size={variant[1]}, refit={'on' if variant[2] else 'off'}"
+            lines.append(f"| {dataset} | {name} | {len(seeds)} | {metric} | {b.mean():.3f} | {(b + d).mean():.3f} | "
+                         f"{d.mean():+.3f} ± {d.std(ddof=1) / np.sqrt(len(d)):.3f} | {(d > 0).sum()} / {(d < 0).sum()} |")
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["ECG200", "ECGFiveDays", "MIT-BIH"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", default="selection")
     parser.add_argument("--scoring", nargs="+", default=["holdout", "kfold"], choices=["holdout", "kfold"])
+    parser.add_argument("--paired", nargs="+", default=None, metavar="JSON",
+                        help="print every variant against the hold-out ensemble (ensemble_size=10, refit off), "
+                             "paired by seed, over the runs of these result files; runs nothing")
     args = parser.parse_args(argv)
+    if args.paired:
+        print("\n".join(paired([r for p in args.paired for r in json.loads(Path(p).read_text())["results"]])))
+        return
     rows = run(args.datasets, args.seeds, [v for v in VARIANTS if v[0] in args.scoring])
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"command": ("python benchmarks/selection.py " + " ".join(argv or sys.argv[1:])).strip(), "results": rows}

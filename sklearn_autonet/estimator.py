@@ -35,8 +35,9 @@ from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, netw
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
 from .search import SearchConfig, UserInterrupt, run_search
+from .refit import refit_members
 from .tasks import rebuild_ensemble
-from .training import PRECISIONS, TrainingSettings, resolve_device, train_candidate
+from .training import PRECISIONS, TrainingSettings, resolve_device
 from .targets import (
     MULTILABEL, check_label_matrix, check_training_labels, default_scoring, is_label_matrix, label_weights,
     output_probabilities, stratification_key, tune_thresholds,
@@ -210,8 +211,12 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         The other way to use all the data, the bagged fold models of k-fold
         scoring (``cv_max_samples``), is off by default: it costs ``cv``
         trainings of each scored candidate.  False keeps the candidates the
-        search trained (the hold-out never trains them).  Figures in
-        ``docs/method.md`` (ensembles of LCNs).
+        search trained (the hold-out never trains them).  The members are
+        retrained as the search's tasks are (``n_jobs``, devices,
+        out-of-memory retries); the search's networks are kept, with a
+        warning, when ``max_time`` runs out during the refit, a member fails,
+        or on Ctrl-C, and no refit starts after a search stopped by
+        ``max_time``.  Figures in ``docs/method.md`` (ensembles of LCNs).
     schedule : {"end_to_end", "layerwise"}, default="end_to_end"
         How each candidate is trained.  "end_to_end": back-propagation over
         all layers.  "layerwise": block coordinate descent, one layer trainable
@@ -323,10 +328,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         data (each fold model stopped early on its held-out fold), scored by
         their out-of-fold probabilities (``search_history_["cv_score"]``),
         and the ensemble is selected on those out-of-fold probabilities.  The
-        final model is then the selected candidates' fold models, bagged (a
-        candidate of weight ``w`` gives ``cv`` networks of weight ``w / cv``;
-        with ``refit=True``, the candidates retrained on all the data
-        instead), so every training sample trains it.  ``cv`` larger than the
+        final model is then the selected candidates retrained on all the data
+        (``refit=True``, the default) or, with ``refit=False``, their fold
+        models, bagged (a candidate of weight ``w`` gives ``cv`` networks of
+        weight ``w / cv``), so every training sample trains it.  ``cv`` larger than the
         smallest class, or than the number of groups, raises a ``ValueError``
         that says what to change.
     cv_max_samples : int, default=0
@@ -729,9 +734,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             net, n_fit, best_index, out_of_fold = crossed
             if held_out is not None:  # the out-of-fold probabilities of every training sample
                 held_out = (out_of_fold, *everything[1:])
-        elif self.refit and result.stop_reason != "interrupted":
-            net = self._refit(result, everything, settings, seed)
-            n_fit = len(y_enc)
+        elif self.refit and result.stop_reason not in ("interrupted", "max_time"):
+            refitted = self._refit(result, result.members, everything, settings, seed, start)
+            if refitted is not None:
+                net, n_fit = refitted, len(y_enc)
 
         set_fitted_state(
             self,
@@ -794,8 +800,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
         out_of_fold = sum(w * crossed["oof"][p].astype(np.float64) for p, w in members)
         if self.refit:
-            result.members = [dict(pool[p], weight=w) for p, w in members]
-            return self._refit(result, everything, settings, seed), len(everything[1]), best_index, out_of_fold
+            refitted = self._refit(result, [dict(pool[p], weight=w) for p, w in members], everything, settings,
+                                   seed, start)
+            if refitted is not None:
+                return refitted, len(everything[1]), best_index, out_of_fold
         specs, states, member_weights = [], [], []
         for p, w in members:
             for j in range(k):
@@ -811,29 +819,32 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             return np.full(Y.shape[1], float(self.threshold))
         return tune_thresholds(*held_out)
 
-    def _refit(self, result, everything, settings, seed):
-        """Every member of the selected ensemble trained again on all the data, for its best epoch count.
+    def _refit(self, result, members, everything, settings, seed, start):
+        """``members`` retrained on all the data (:mod:`sklearn_autonet.refit`); None keeps the search's models.
 
-        A single network is trained with the fit's seed (as before ensembles);
-        the members of an ensemble each with their own candidate's seed, so
-        that two members of one architecture stay two networks.
+        None, with a warning, when ``max_time`` ran out during the refit, a
+        member failed, or the user pressed Ctrl-C (``result.stop_reason``
+        becomes "interrupted").
         """
-        nets = []
-        for member in result.members:
-            # the candidate's first best_epoch epochs, its learning-rate schedule included
-            refit_settings = settings.part(0, max(1, int(member["best_epoch"])))
-            member_seed = seed if len(result.members) == 1 else int(member["seed"])
-            net, _ = train_candidate(member["spec"], everything, None, refit_settings, seed=member_seed)
-            nets.append(net)
-        if len(nets) == 1:
-            return nets[0]
-        states = [{k: v.detach().cpu() for k, v in net.module_.state_dict().items()} for net in nets]
-        ensemble = rebuild_ensemble(
-            [m["spec"] for m in result.members], states, [m["weight"] for m in result.members],
-            seed, len(everything[1]), settings,
+        time_left = None if self.max_time is None else self.max_time - (time.monotonic() - start)
+        why = "max_time ran out before the refit" if time_left is not None and time_left <= 0 else None
+        if why is None:
+            with UserInterrupt() as interrupt:
+                try:
+                    net, why = refit_members(members, everything, settings, seed, n_jobs=self.n_jobs,
+                                             device_request=str(self.device), time_left=time_left)
+                except KeyboardInterrupt:
+                    interrupt.requested = True
+            if interrupt.requested:
+                result.stop_reason, why = "interrupted", "interrupted"
+            elif why is None:
+                return net
+        warnings.warn(
+            f"AutoNet refit on all the data not used ({why}); keeping the networks the search trained.",
+            RuntimeWarning,
+            stacklevel=4,
         )
-        ensemble.history_ = nets[0].history_
-        return ensemble
+        return None
 
     def _training_settings(self):
         """The estimator's training parameters as :class:`~sklearn_autonet.training.TrainingSettings`."""

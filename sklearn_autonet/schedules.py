@@ -45,7 +45,7 @@ class LayerwiseSchedule(Callback):
     >>> rng = np.random.RandomState(0)
     >>> X, y = rng.randn(200, 4), np.arange(200) % 2
     >>> clf = AutoNetLCNClassifier(schedule="layerwise", max_candidates=1, max_epochs=4,
-    ...                            random_state=0).fit(X, y)
+    ...                            refit=False, random_state=0).fit(X, y)
     >>> clf.net_.history[:, "block"]
     [0, 1, 0, 1]
     """

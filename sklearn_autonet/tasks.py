@@ -171,9 +171,11 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
         Warm-growth parent weights.
     settings : TrainingSettings
         How to train (its ``device`` is replaced by ``device``).
-    scoring : str or callable
+    scoring : str or callable or None
         Scikit-learn scorer for the validation split.
     X_train, y_train, w_train, X_valid, y_valid, w_valid : ndarray
+        ``X_valid`` None: no validation split (a refit on all the data, for
+        the epochs of ``settings``); the score is then NaN.
 
     Returns
     -------
@@ -193,11 +195,11 @@ def train_task(spec, seed, device, threads, time_left, parent_state, settings, s
             # memory-mapped inputs are read-only; training never writes to them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             train = (X_train, y_train, w_train)
-            valid = (X_valid, y_valid, w_valid)
+            valid = None if X_valid is None else (X_valid, y_valid, w_valid)
             net, info, error = train_safely(spec, train, valid, settings, seed, deadline, parent_state)
             threads_used = torch.get_num_threads()
             score = math.nan
-            if error is None:
+            if error is None and valid is not None:
                 score = validation_score(scoring, net, X_valid, y_valid, w_valid)
                 if not math.isfinite(score):
                     error = f"the validation score is {score}"

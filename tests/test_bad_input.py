@@ -373,7 +373,7 @@ def test_two_groups_fit_with_a_warning_about_the_validation_share():
     with pytest.warns(UserWarning, match=r"group-wise validation split holds out 50% of the samples \(30 of 60\), "
                       r"not validation_fraction=0\.2: there are only 2 groups") as record:
         clf = fit(TAB_X, TAB_Y, groups=groups)
-    assert clf.n_fit_ == 30
+    assert clf.search_history_["n_fit"][0] == 30
     assert not [w for w in record if "n_splits" in str(w.message)]
 
 

@@ -9,8 +9,9 @@ from sklearn_autonet import crossval
 from sklearn_autonet.bound import network_holds
 
 #: small and fast; every variant below runs k-fold (cv_max_samples above the 90 samples)
+#: refit=False: the final model is the bagged fold models (refit=True retrains the members instead)
 KFOLD = dict(max_candidates=6, max_epochs=6, halving=False, ensemble_size=5, random_state=0, device="cpu",
-             cv=3, cv_max_samples=1000)
+             cv=3, cv_max_samples=1000, refit=False)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_kfold_splits_are_stratified():
 
 def test_refit_after_kfold_trains_the_selected_members_on_all_the_data(data):
     X, y = data
-    clf = AutoNetLCNClassifier(**KFOLD, refit=True).fit(X, y)
+    clf = AutoNetLCNClassifier(**dict(KFOLD, refit=True)).fit(X, y)
     weights = np.array(clf.search_history_["ensemble_weight"])
     assert clf.n_fit_ == len(y) and len(clf.ensemble_weights_) == int((weights > 0).sum())
 

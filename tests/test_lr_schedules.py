@@ -41,7 +41,7 @@ def test_a_promoted_candidate_continues_the_schedule_of_its_rung(signals):
     """Halving trains the rung and the continuation as two nets: together they follow one cosine."""
     X, y = signals
     clf = AutoNetLCNClassifier(max_candidates=3, max_epochs=20, epoch_patience=30, lr_schedule="cosine",
-                               max_depth=1, **FAST).fit(X, y)
+                               max_depth=1, refit=False, **FAST).fit(X, y)  # net_ is the search's candidate
     h = clf.search_history_
     best = clf.best_index_
     assert h["promoted"][best] and h["rung_epochs"][best] == 1 and h["epochs"][best] == 20

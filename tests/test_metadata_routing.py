@@ -52,7 +52,7 @@ def test_grid_search_routes_groups_to_every_fit_and_the_refit(seen_groups):
     assert len(seen_groups) == 5  # 2 candidates x 2 folds + the refit
     assert all(groups is not None for groups in seen_groups)
     np.testing.assert_array_equal(seen_groups[-1], GROUPS)
-    assert search.best_estimator_[-1].n_fit_ < 90
+    assert search.best_estimator_[-1].search_history_["n_fit"][0] < 90  # the search split by group
 
 
 def test_without_routing_a_pipeline_takes_the_step_prefixed_name(seen_groups):

@@ -273,7 +273,7 @@ def test_kfold_scoring_multilabel():
         np.testing.assert_allclose(Y[valid].sum(0) / Y.sum(0), 1 / 3, atol=0.1)
     clf = AutoNetLCNClassifier(
         max_candidates=2, max_epochs=2, min_steps_per_epoch=1, halving=False, patience=5, random_state=0,
-        cv=3, cv_max_samples=1000, threshold="tuned",
+        cv=3, cv_max_samples=1000, threshold="tuned", refit=False,  # the bagged fold models
     ).fit(X, Y)
     # candidates within the bound on a fold's training part (here the narrower one) get an out-of-fold score
     scored = np.isfinite(clf.search_history_["cv_score"])

@@ -15,7 +15,8 @@ import torch
 from sklearn_autonet import AutoNetLCNClassifier, tasks, training
 
 #: One candidate per round (the line), so that "the depth-2 candidate" is the second one.
-ARGS = dict(max_candidates=3, patience=5, max_epochs=4, random_state=0, growth="deepen")
+#: the search's own trainings: the refit on all the data (not checkpointed) is tested in test_refit.py
+ARGS = dict(max_candidates=3, patience=5, max_epochs=4, random_state=0, growth="deepen", refit=False)
 
 
 def depth_of(net):
@@ -174,8 +175,9 @@ def test_out_of_memory_halves_the_batch_size(signals, monkeypatch):
     calls = counting_train(monkeypatch)
     with pytest.warns(RuntimeWarning, match="retrying with batch_size=16"):
         clf = AutoNetLCNClassifier(max_candidates=1, max_epochs=2, batch_size=64, random_state=0).fit(X, y)
-    assert calls == [64, 32, 16]
+    assert calls == [64, 32, 16] * 2  # the candidate, then its refit on all the data, each retried
     assert clf.search_history_["batch_size"] == [16] and clf.search_history_["status"] == ["ok"]
+    assert clf.n_fit_ == len(y)  # the refit finished
 
 
 def test_out_of_memory_at_the_smallest_batch_fails_the_candidate(signals, monkeypatch):
@@ -221,10 +223,10 @@ def test_a_second_fit_reuses_every_checkpoint(signals, tmp_path, monkeypatch):
 
 def test_other_data_or_arguments_do_not_reuse_checkpoints(signals, tmp_path, monkeypatch):
     X, y = signals
-    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, random_state=0).fit(X, y)
+    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, refit=False, random_state=0).fit(X, y)
     calls = counting_train(monkeypatch)
-    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, random_state=1).fit(X, y)
-    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, random_state=0).fit(X + 1, y)
+    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, refit=False, random_state=1).fit(X, y)
+    AutoNetLCNClassifier(checkpoint_dir=tmp_path, max_candidates=1, max_epochs=2, refit=False, random_state=0).fit(X + 1, y)
     assert len(calls) == 2 and len(list(tmp_path.iterdir())) == 3
 
 
@@ -360,7 +362,7 @@ def test_sigterm_of_a_parallel_fit_leaves_no_worker_behind(tmp_path):
 
 def test_a_halving_search_resumes_from_its_checkpoints(signals, tmp_path, monkeypatch):
     X, y = signals
-    args = dict(max_epochs=20, random_state=0)
+    args = dict(max_epochs=20, refit=False, random_state=0)  # the search: the refit is not checkpointed
     full = AutoNetLCNClassifier(checkpoint_dir=tmp_path, **args).fit(X, y)
     assert any(full.search_history_["promoted"]) and "pruned" in full.search_history_["status"]
     calls = counting_train(monkeypatch)

@@ -67,7 +67,8 @@ def test_fit_predict_score_in_a_pipeline(episodes, shared_data):
     pipe = model().fit([x for x, t in zip(X, train) if t], y[train])
     clf = pipe[-1]
     assert clf.layout_.variable and clf.layout_.shape == (1, min(x.shape[1] for x, t in zip(X, train) if t))
-    assert clf.n_fit_ == clf.search_history_["n_fit"][0] == int(round(0.8 * train.sum()))  # records, not crops
+    assert clf.search_history_["n_fit"][0] == int(round(0.8 * train.sum()))  # records, not crops
+    assert clf.n_fit_ == train.sum()  # the refit trained on every training record
     test = [x for x, t in zip(X, train) if not t]
     proba = pipe.predict_proba(test)
     assert proba.shape == (len(test), 2) and np.isfinite(proba).all()
