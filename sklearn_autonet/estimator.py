@@ -199,16 +199,20 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         validation split (probabilities of the network or ensemble the search
         selected; under k-fold scoring, its out-of-fold probabilities of all
         the training data), in ``thresholds_``.
-    refit : bool, default=True
+    refit : bool or "auto", default="auto"
         Retrain the selected architecture (every member of the ensemble, each
         from its own candidate's seed) on all the data (train + validation)
         for the number of epochs its candidate needed (its best epoch), so
-        that the validation split trains the final model too.  On by default
-        because, with the default ``counting="outputs"``, it raised the mean
-        test score over the early-stopped candidates on both UCR sets in
-        ``benchmarks/selection.py`` (under ``counting="samples"``, whose
-        networks are a few filters wide, it had lowered it on small data).
-        The other way to use all the data, the bagged fold models of k-fold
+        that the validation split trains the final model too.  "auto": refit
+        when ``fit`` gets no ``groups``, keep the search's networks when it
+        does.  Without groups, with the default ``counting="outputs"``, the
+        refit raised the mean test score over the early-stopped candidates
+        on both UCR sets (``benchmarks/selection.py``).  With groups
+        (patients, records) the search's hold-out is unseen patients, and on
+        MIT-BIH DS1 -> DS2 the refit scored far worse than the networks
+        early-stopped and selected on them (``benchmarks/mitbih.py``; our
+        reading: the epoch count chosen on unseen patients does not carry
+        over to training on those patients too).  The other way to use all the data, the bagged fold models of k-fold
         scoring (``cv_max_samples``), is off by default: it costs ``cv``
         trainings of each scored candidate.  False keeps the candidates the
         search trained (the hold-out never trains them).  The members are
@@ -329,8 +333,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         their out-of-fold probabilities (``search_history_["cv_score"]``),
         and the ensemble is selected on those out-of-fold probabilities.  The
         final model is then the selected candidates retrained on all the data
-        (``refit=True``, the default) or, with ``refit=False``, their fold
-        models, bagged (a candidate of weight ``w`` gives ``cv`` networks of
+        (when ``refit`` applies: True, or "auto" without ``groups``) or else
+        their fold models, bagged (a candidate of weight ``w`` gives ``cv`` networks of
         weight ``w / cv``), so every training sample trains it.  ``cv`` larger than the
         smallest class, or than the number of groups, raises a ``ValueError``
         that says what to change.
@@ -471,7 +475,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "scoring": [str, callable, None],
         "threshold": [Interval(Real, 0, 1, closed="neither"), StrOptions({"tuned"})],
-        "refit": ["boolean"],
+        "refit": ["boolean", StrOptions({"auto"})],
         "schedule": [StrOptions(set(SCHEDULES))],
         "epochs_per_block": [Interval(Integral, 1, None, closed="left")],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
@@ -520,7 +524,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.2,
         scoring=None,
         threshold=0.5,
-        refit=True,
+        refit="auto",
         schedule="end_to_end",
         epochs_per_block=1,
         weight_init="default",
@@ -734,7 +738,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             net, n_fit, best_index, out_of_fold = crossed
             if held_out is not None:  # the out-of-fold probabilities of every training sample
                 held_out = (out_of_fold, *everything[1:])
-        elif self.refit and result.stop_reason not in ("interrupted", "max_time"):
+        elif self._refits(groups) and result.stop_reason not in ("interrupted", "max_time"):
             refitted = self._refit(result, result.members, everything, settings, seed, start)
             if refitted is not None:
                 net, n_fit = refitted, len(y_enc)
@@ -799,7 +803,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         best_index = position[pool[members[0][0]]["index"]]
         history["selected"] = [i == best_index for i in range(len(history["candidate"]))]
         out_of_fold = sum(w * crossed["oof"][p].astype(np.float64) for p, w in members)
-        if self.refit:
+        if self._refits(groups):
             refitted = self._refit(result, [dict(pool[p], weight=w) for p, w in members], everything, settings,
                                    seed, start)
             if refitted is not None:
@@ -818,6 +822,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         if held_out is None:
             return np.full(Y.shape[1], float(self.threshold))
         return tune_thresholds(*held_out)
+
+    def _refits(self, groups):
+        """Whether the selected members are retrained on all the data: ``refit``, "auto" meaning without ``groups``."""
+        return groups is None if self.refit == "auto" else bool(self.refit)
 
     def _refit(self, result, members, everything, settings, seed, start):
         """``members`` retrained on all the data (:mod:`sklearn_autonet.refit`); None keeps the search's models.

@@ -28,7 +28,7 @@ def search_only(data):
 def test_refit_is_the_default_and_trains_every_member_on_all_the_data(data, search_only):
     X, y = data
     clf = AutoNetLCNClassifier(**SMALL).fit(X, y)
-    assert clf.refit is True
+    assert clf.refit == "auto"  # without groups: the refit runs
     assert clf.search_history_["n_fit"][0] == search_only.n_fit_ < len(y) == clf.n_fit_
     assert len(clf.ensemble_weights_) == len(search_only.ensemble_weights_) >= 2
     np.testing.assert_array_equal(clf.ensemble_weights_, search_only.ensemble_weights_)
@@ -74,3 +74,21 @@ def test_no_refit_after_a_search_stopped_by_max_time(data, monkeypatch):
     monkeypatch.setattr(refit_module, "train_task", lambda *a, **k: pytest.fail("the refit trained"))
     clf = AutoNetLCNClassifier(max_time=1e-3, max_epochs=2, random_state=0).fit(X, y)
     assert clf.stop_reason_ == "max_time" and clf.n_fit_ == clf.search_history_["n_fit"][0] < len(y)
+
+
+def test_auto_keeps_the_search_networks_with_groups_and_true_refits_them(data, monkeypatch):
+    X, y = data
+    groups = np.arange(len(y)) // 6
+    calls = []
+    real = refit_module.train_task
+    monkeypatch.setattr(refit_module, "train_task", lambda *a, **k: calls.append(1) or real(*a, **k))
+    auto = AutoNetLCNClassifier(**SMALL).fit(X, y, groups=groups)
+    assert calls == [] and auto.n_fit_ == auto.search_history_["n_fit"][0] < len(y)
+    forced = AutoNetLCNClassifier(**SMALL, refit=True).fit(X, y, groups=groups)
+    assert len(calls) == len(forced.ensemble_weights_) and forced.n_fit_ == len(y)
+
+
+def test_refit_takes_a_bool_or_auto(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'refit' parameter of AutoNetLCNClassifier must be"):
+        AutoNetLCNClassifier(refit="always").fit(X, y)
