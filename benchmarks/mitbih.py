@@ -127,7 +127,8 @@ def add_targets(block):
 
 def combine(paths, command, results_dir=None):
     """Join partial results of one source into the full result file (see the module docstring)."""
-    blocks = [json.loads(Path(p).read_text())["datasets"]["ds1_ds2"] for p in paths]
+    files = [json.loads(Path(p).read_text()) for p in paths]
+    blocks = [f["datasets"]["ds1_ds2"] for f in files]
     sources = {b.get("source", "beats") for b in blocks}
     if len(sources) != 1:
         raise SystemExit(f"--combine: the files hold different sources {sorted(sources)}")
@@ -136,7 +137,7 @@ def combine(paths, command, results_dir=None):
     if len(set(names)) != len(names):
         raise SystemExit(f"--combine: a contender is in several files: {names}")
     block = dict(blocks[0], results=rows, seeds=sorted({s for r in rows for s in r["seeds"]}))
-    block["commands"] = [json.loads(Path(p).read_text())["command"] for p in paths]
+    block["commands"] = [f["command"] for f in files]
     add_targets(block)
     suite = "mitbih" + ("_raw2" if sources == {"raw2"} else "")
     return write(suite, {"ds1_ds2": block}, command, **({} if results_dir is None else {"results_dir": results_dir}))

@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from .bound import network_holds
 from .ensemble import greedy_selection, proba_score
 from .targets import stratification_key, trainable
-from .tasks import parallel_pool, rebuild_net, task_devices, threads_per_task, train_task
+from .tasks import parallel_pool, rebuild_net, task_devices, train_task, worker_threads
 
 __all__ = ["check_folds", "cross_validate_pool", "kfold_splits"]
 
@@ -126,8 +126,7 @@ def cross_validate_pool(pool, X, y, weights, groups, *, k, seed, settings, scori
     if not usable:
         return None
     jobs = [(p, j) for p in usable for j in range(len(folds))]
-    n_workers = max(1, joblib.effective_n_jobs(n_jobs))
-    threads = None if n_workers == 1 else threads_per_task(n_workers)
+    n_workers, threads = worker_threads(n_jobs)
     devices = task_devices(device_request, settings.device, len(jobs), n_workers)
     deadline = None if time_left is None else time.monotonic() + time_left
 

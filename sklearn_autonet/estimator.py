@@ -34,7 +34,7 @@ from .lr_schedules import LR_SCHEDULES
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
 from .crossval import check_folds, cross_validate_pool
-from .search import SearchConfig, UserInterrupt, run_search
+from .search import SearchConfig, run_interruptible, run_search
 from .refit import refit_members
 from .tasks import rebuild_ensemble
 from .training import PRECISIONS, TrainingSettings, resolve_device
@@ -137,20 +137,19 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         networks.
     counting : {"samples", "outputs"}, default="outputs"
         How equations are counted.  "outputs": one per output value of the
-        layer over the training set (each output unit is a system of
-        ``N_fit * L_out`` equations in ``fan_in + 1`` unknowns, the literal
+        layer over the training set (each output unit is a system of ``N_fit *
+        L_out`` equations in ``fan_in + 1`` unknowns, the literal
         linear-algebra reading of the design note).  "samples": one per
         training sample, a much stricter bound that keeps conv layers a few
         filters wide on small data.  Both are enforced and reported the same
         way (``convexity_report_``).  Under "outputs" a dense layer holds
         whenever the training samples outnumber its inputs, so its width is
         ``max_width``; conv layers are bounded by their output length too.
-        "outputs" is the default
-        because in ``benchmarks/counting.py`` it scored at least as well as
-        "samples" on every signal set over three seeds, far better on the
-        smallest, and the convexity probe found fewer non-convex segments in
-        its wider conv layers; it costs more fit time on small data
-        (``docs/method.md``).
+        "outputs" is the default because in ``benchmarks/counting.py`` it
+        scored at least as well as "samples" on every signal set over three
+        seeds, far better on the smallest, and the convexity probe found fewer
+        non-convex segments in its wider conv layers; it costs more fit time on
+        small data (``docs/method.md``).
     activation : {"leaky_relu", "elu", "tanh", "relu"}, default="leaky_relu"
         Hidden activation.  The convexity argument needs an invertible one;
         ``"relu"`` is allowed but reported as breaking that premise.
@@ -201,26 +200,26 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         the training data), in ``thresholds_``.
     refit : bool or "auto", default="auto"
         Retrain the selected architecture (every member of the ensemble, each
-        from its own candidate's seed) on all the data (train + validation)
-        for the number of epochs its candidate needed (its best epoch), so
-        that the validation split trains the final model too.  "auto": refit
-        when ``fit`` gets no ``groups``, keep the search's networks when it
-        does.  Without groups, with the default ``counting="outputs"``, the
-        refit raised the mean test score over the early-stopped candidates
-        on both UCR sets (``benchmarks/selection.py``).  With groups
-        (patients, records) the search's hold-out is unseen patients, and on
-        MIT-BIH DS1 -> DS2 the refit scored far worse than the networks
-        early-stopped and selected on them (``benchmarks/mitbih.py``; our
-        reading: the epoch count chosen on unseen patients does not carry
-        over to training on those patients too).  The other way to use all the data, the bagged fold models of k-fold
-        scoring (``cv_max_samples``), is off by default: it costs ``cv``
-        trainings of each scored candidate.  False keeps the candidates the
-        search trained (the hold-out never trains them).  The members are
-        retrained as the search's tasks are (``n_jobs``, devices,
-        out-of-memory retries); the search's networks are kept, with a
-        warning, when ``max_time`` runs out during the refit, a member fails,
-        or on Ctrl-C, and no refit starts after a search stopped by
-        ``max_time``.  Figures in ``docs/method.md`` (ensembles of LCNs).
+        from its own candidate's seed) on all the data (train + validation) for
+        the number of epochs its candidate needed (its best epoch), so that the
+        validation split trains the final model too.  "auto": refit when
+        ``fit`` gets no ``groups``, keep the search's networks when it does.
+        Without groups, with the default ``counting="outputs"``, the refit
+        raised the mean test score over the early-stopped candidates on both
+        UCR sets (``benchmarks/selection.py``).  With groups (patients,
+        records) the search's hold-out is unseen patients, and on MIT-BIH DS1
+        -> DS2 the refit scored far worse than the networks early-stopped and
+        selected on them (``benchmarks/mitbih.py``; our reading: the epoch
+        count chosen on unseen patients does not carry over to training on
+        those patients too).  The other way to use all the data, the bagged
+        fold models of k-fold scoring (``cv_max_samples``), is off by default:
+        it costs ``cv`` trainings of each scored candidate.  False keeps the
+        candidates the search trained (the hold-out never trains them).  The
+        members are retrained as the search's tasks are (``n_jobs``, devices,
+        out-of-memory retries); the search's networks are kept, with a warning,
+        when ``max_time`` runs out during the refit, a member fails, or on
+        Ctrl-C, and no refit starts after a search stopped by ``max_time``.
+        Figures in ``docs/method.md`` (ensembles of LCNs).
     schedule : {"end_to_end", "layerwise"}, default="end_to_end"
         How each candidate is trained.  "end_to_end": back-propagation over
         all layers.  "layerwise": block coordinate descent, one layer trainable
@@ -328,16 +327,17 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         ``cv_max_samples`` samples (stratified; by group when ``groups`` is
         passed, so that no group is on both sides of any fold).  After the
         hold-out search, the best finished candidates (``cv_candidates`` of
-        them, by hold-out score) are each trained ``cv`` times on the folds of *all* the training
-        data (each fold model stopped early on its held-out fold), scored by
-        their out-of-fold probabilities (``search_history_["cv_score"]``),
-        and the ensemble is selected on those out-of-fold probabilities.  The
-        final model is then the selected candidates retrained on all the data
-        (when ``refit`` applies: True, or "auto" without ``groups``) or else
-        their fold models, bagged (a candidate of weight ``w`` gives ``cv`` networks of
-        weight ``w / cv``), so every training sample trains it.  ``cv`` larger than the
-        smallest class, or than the number of groups, raises a ``ValueError``
-        that says what to change.
+        them, by hold-out score) are each trained ``cv`` times on the folds of
+        *all* the training data (each fold model stopped early on its held-out
+        fold), scored by their out-of-fold probabilities
+        (``search_history_["cv_score"]``), and the ensemble is selected on
+        those out-of-fold probabilities.  The final model is then the selected
+        candidates retrained on all the data (when ``refit`` applies: True, or
+        "auto" without ``groups``) or else their fold models, bagged (a
+        candidate of weight ``w`` gives ``cv`` networks of weight ``w / cv``),
+        so every training sample trains it.  ``cv`` larger than the smallest
+        class, or than the number of groups, raises a ``ValueError`` that says
+        what to change.
     cv_max_samples : int, default=0
         k-fold scoring (``cv``) when the training data hold at most this many
         samples, the single hold-out of the search otherwise; 0 never uses it.
@@ -769,21 +769,16 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         Updates ``result.history`` (``cv_score``, ``ensemble_weight``,
         ``selected``) when the k-fold selection is used.
         """
-        time_left = None if self.max_time is None else self.max_time - (time.monotonic() - start)
+        time_left = self._time_left(start)
         if time_left is not None and time_left <= 0:
             return None
         pool = result.pool if self.cv_candidates is None else result.pool[: self.cv_candidates]
-        # skorch ends a net's training on KeyboardInterrupt: tell a user's Ctrl-C apart, as the search does
-        with UserInterrupt() as interrupt:
-            try:
-                crossed = cross_validate_pool(
-                    pool, *everything, groups, k=self.cv, seed=seed, settings=settings,
-                    scoring=config.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
-                    n_jobs=self.n_jobs, device_request=str(self.device), time_left=time_left,
-                )
-            except KeyboardInterrupt:
-                interrupt.requested = True
-        if interrupt.requested:
+        crossed, interrupted = run_interruptible(lambda: cross_validate_pool(
+            pool, *everything, groups, k=self.cv, seed=seed, settings=settings,
+            scoring=config.scoring, bound=config.bound, ensemble_size=self.ensemble_size,
+            n_jobs=self.n_jobs, device_request=str(self.device), time_left=time_left,
+        ))
+        if interrupted:
             result.stop_reason = "interrupted"
             warnings.warn(
                 "AutoNet k-fold scoring interrupted; keeping the ensemble selected on the hold-out.",
@@ -823,6 +818,10 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             return np.full(Y.shape[1], float(self.threshold))
         return tune_thresholds(*held_out)
 
+    def _time_left(self, start):
+        """Seconds left of ``max_time`` for a fit that started at ``start`` (``time.monotonic``); None without it."""
+        return None if self.max_time is None else self.max_time - (time.monotonic() - start)
+
     def _refits(self, groups):
         """Whether the selected members are retrained on all the data: ``refit``, "auto" meaning without ``groups``."""
         return groups is None if self.refit == "auto" else bool(self.refit)
@@ -834,19 +833,20 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         member failed, or the user pressed Ctrl-C (``result.stop_reason``
         becomes "interrupted").
         """
-        time_left = None if self.max_time is None else self.max_time - (time.monotonic() - start)
-        why = "max_time ran out before the refit" if time_left is not None and time_left <= 0 else None
-        if why is None:
-            with UserInterrupt() as interrupt:
-                try:
-                    net, why = refit_members(members, everything, settings, seed, n_jobs=self.n_jobs,
-                                             device_request=str(self.device), time_left=time_left)
-                except KeyboardInterrupt:
-                    interrupt.requested = True
-            if interrupt.requested:
+        time_left = self._time_left(start)
+        if time_left is not None and time_left <= 0:
+            why = "max_time ran out before the refit"
+        else:
+            refitted, interrupted = run_interruptible(lambda: refit_members(
+                members, everything, settings, seed, n_jobs=self.n_jobs, device_request=str(self.device),
+                time_left=time_left,
+            ))
+            if interrupted:
                 result.stop_reason, why = "interrupted", "interrupted"
-            elif why is None:
-                return net
+            else:
+                net, why = refitted
+                if why is None:
+                    return net
         warnings.warn(
             f"AutoNet refit on all the data not used ({why}); keeping the networks the search trained.",
             RuntimeWarning,

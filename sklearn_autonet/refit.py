@@ -21,7 +21,7 @@ import time
 import joblib
 from skorch.history import History
 
-from .tasks import parallel_pool, rebuild_ensemble, rebuild_net, task_devices, threads_per_task, train_task
+from .tasks import parallel_pool, rebuild_ensemble, rebuild_net, task_devices, train_task, worker_threads
 
 __all__ = ["refit_members"]
 
@@ -58,8 +58,7 @@ def refit_members(members, everything, settings, seed, *, n_jobs=1, device_reque
         Why the refit was not used: the time ran out, or a member failed.
     """
     X, y, weights = everything
-    n_workers = max(1, joblib.effective_n_jobs(n_jobs))
-    threads = None if n_workers == 1 else threads_per_task(n_workers)
+    n_workers, threads = worker_threads(n_jobs)
     devices = task_devices(device_request, settings.device, len(members), n_workers)
     deadline = None if time_left is None else time.monotonic() + time_left
     plans = [
@@ -82,9 +81,9 @@ def refit_members(members, everything, settings, seed, *, n_jobs=1, device_reque
             return None, "max_time ran out during the refit"
         if result.error:
             return None, f"retraining {member['spec'].describe()} failed: {result.error}"
-    nets = [rebuild_net(m["spec"], r.state, s, len(y), part) for m, r, (part, s) in zip(members, results, plans)]
-    if len(nets) == 1:
-        net = nets[0]
+    if len(members) == 1:
+        (part, member_seed), = plans
+        net = rebuild_net(members[0]["spec"], results[0].state, member_seed, len(y), part)
     else:
         net = rebuild_ensemble([m["spec"] for m in members], [r.state for r in results],
                                [m["weight"] for m in members], seed, len(y), settings)

@@ -52,7 +52,7 @@ from .hyperparameters import network_spec
 from .ensemble import greedy_selection
 from .progress import SearchProgress
 from .tasks import (
-    TaskResult, parallel_pool, rebuild_ensemble, rebuild_net, task_devices, threads_per_task, train_task,
+    TaskResult, parallel_pool, rebuild_ensemble, rebuild_net, task_devices, train_task, worker_threads,
 )
 from .training import TrainingSettings
 
@@ -190,6 +190,22 @@ class UserInterrupt:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         return False
+
+
+def run_interruptible(call):
+    """``(call(), False)``, or ``(None, True)`` when the user pressed Ctrl-C during it.
+
+    skorch ends a net's training quietly on ``KeyboardInterrupt``, so a Ctrl-C
+    inside a training is seen through :class:`UserInterrupt`, one between
+    trainings as the exception.
+    """
+    value = None
+    with UserInterrupt() as interrupt:
+        try:
+            value = call()
+        except KeyboardInterrupt:
+            interrupt.requested = True
+    return (None, True) if interrupt.requested else (value, False)
 
 
 class _Terminated(BaseException):
@@ -371,7 +387,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     history = {key: [row[key] for row in rows] for key in rows[0]}
     member_rows = [dict(_recipe(rows[i]), weight=w) for i, w in members]
     # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
-    pool = [best] + [i for i in _ensemble_pool(rows, len(rows)) if i != best]
+    pool = [best] + [i for i in _finished_by_score(rows) if i != best]
     return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows,
                         [_recipe(rows[i]) for i in pool])
 
@@ -381,6 +397,13 @@ def _recipe(row):
     return {"index": row["candidate"], "spec": row["spec"], "seed": row["seed"], "best_epoch": row["best_epoch"]}
 
 
+def _finished_by_score(rows):
+    """The finished candidates' indices, best validation score first (ties: the earlier)."""
+    finished = [row for row in rows if row["status"] == "ok" and math.isfinite(row["validation_score"])]
+    finished.sort(key=lambda row: (-row["validation_score"], row["candidate"]))
+    return [row["candidate"] for row in finished]
+
+
 def _ensemble_pool(rows, ensemble_size):
     """The candidates that may enter an ensemble of ``ensemble_size`` picks, best first.
 
@@ -388,10 +411,7 @@ def _ensemble_pool(rows, ensemble_size):
     (ties: the earlier); only their weights are kept until the end of the
     search.  With ``ensemble_size=1`` only the best.
     """
-    finished = [row for row in rows if row["status"] == "ok" and math.isfinite(row["validation_score"])]
-    finished.sort(key=lambda row: (-row["validation_score"], row["candidate"]))
-    n = 1 if ensemble_size <= 1 else 2 * int(ensemble_size)
-    return [row["candidate"] for row in finished[:n]]
+    return _finished_by_score(rows)[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
 
 
 def _select_ensemble(rows, kept, best, best_net, valid, config, ensemble_size, n_fit):
@@ -474,9 +494,7 @@ class _RoundRunner:
         self.props, self.train, self.valid, self.config = props, train, valid, config
         self.store, self.deadline, self.parallel = store, deadline, parallel
         self.interrupt, self.bar = interrupt, bar
-        self.n_workers = max(1, joblib.effective_n_jobs(config.n_jobs))
-        # one worker: threads from the workload (tasks.workload_threads); several: a share of the cores each
-        self.threads = None if self.n_workers == 1 else threads_per_task(self.n_workers)
+        self.n_workers, self.threads = worker_threads(config.n_jobs)
 
     def _run(self, todo, specs, seeds, settings, parents, have_one, stage=""):
         """Train the candidates ``todo`` as tasks; yield ``(index, result)`` in order.

@@ -46,6 +46,7 @@ __all__ = [
     "threads_per_task",
     "train_safely",
     "train_task",
+    "worker_threads",
 ]
 
 
@@ -111,6 +112,17 @@ def task_devices(device_request, device, n_tasks, n_workers):
     if device_request == "auto":
         return ["auto"] * n_tasks
     return [device] * n_tasks
+
+
+def worker_threads(n_jobs):
+    """``(n_workers, threads)`` of the tasks sent under ``n_jobs``.
+
+    One worker: ``threads`` is None (each task's threads come from its workload,
+    :func:`workload_threads`); several: :func:`threads_per_task`, a share of the
+    cores each.  The search, k-fold scoring and the refit send their tasks so.
+    """
+    n_workers = max(1, joblib.effective_n_jobs(n_jobs))
+    return n_workers, (None if n_workers == 1 else threads_per_task(n_workers))
 
 
 def threads_per_task(n_workers):

@@ -53,6 +53,17 @@ def signals():
     return make_signals()
 
 
+@pytest.fixture(scope="module")
+def data():
+    """:func:`make_signals`, made once per test module (for module-scoped fits)."""
+    return make_signals()
+
+
+#: A small, fast search on :func:`make_signals`: random_state=0 selects an ensemble of 2 networks
+#: (the ensemble, k-fold and refit tests build on it).
+ENSEMBLE = dict(max_candidates=6, max_epochs=6, halving=False, ensemble_size=5, random_state=0, device="cpu")
+
+
 def interrupt_training(monkeypatch, module, on_call):
     """Make ``module.train_task`` raise ``KeyboardInterrupt`` (a Ctrl-C) on its ``on_call``-th call."""
     real, calls = module.train_task, []

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import interrupt_training, make_signals
+from conftest import ENSEMBLE, interrupt_training
 
 from sklearn_autonet import AutoNetLCNClassifier, load, save
 from sklearn_autonet import crossval
@@ -10,13 +10,7 @@ from sklearn_autonet.bound import network_holds
 
 #: small and fast; every variant below runs k-fold (cv_max_samples above the 90 samples)
 #: refit=False: the final model is the bagged fold models (refit=True retrains the members instead)
-KFOLD = dict(max_candidates=6, max_epochs=6, halving=False, ensemble_size=5, random_state=0, device="cpu",
-             cv=3, cv_max_samples=1000, refit=False)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_signals()
+KFOLD = dict(ENSEMBLE, cv=3, cv_max_samples=1000, refit=False)
 
 
 @pytest.fixture(scope="module")

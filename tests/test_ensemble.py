@@ -9,7 +9,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from conftest import interrupt_training, make_signals
+from conftest import ENSEMBLE, interrupt_training
 from sklearn.base import clone
 
 from sklearn_autonet import AutoNetLCNClassifier, load, save
@@ -19,15 +19,6 @@ from sklearn_autonet.bound import network_holds
 from sklearn_autonet.ensemble import greedy_selection
 from sklearn_autonet.modules import EnsembleNetwork
 from sklearn_autonet.persistence import MAX_MEMBERS, read_metadata, save_model
-
-#: small and fast; random_state=0 on make_signals() selects an ensemble of 2 networks
-ENSEMBLE = dict(max_candidates=6, max_epochs=6, halving=False, ensemble_size=5, random_state=0, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_signals()
-
 
 @pytest.fixture(scope="module")
 def fitted(data):
@@ -123,15 +114,6 @@ def test_bad_ensemble_size_says_what_to_change(data, bad):
     X, y = data
     with pytest.raises(ValueError, match="'ensemble_size' parameter of AutoNetLCNClassifier must be an int in the range \\[1, inf\\)"):
         AutoNetLCNClassifier(ensemble_size=bad).fit(X, y)
-
-
-def test_refit_trains_every_member_on_all_the_data(data):
-    X, y = data
-    clf = AutoNetLCNClassifier(**ENSEMBLE, refit=True).fit(X, y)
-    assert clf.n_fit_ == len(y)
-    assert len(clf.ensemble_weights_) >= 2
-    assert all(row.N_fit == len(y) for row in clf.convexity_report_) and clf.convexity_report_.holds
-    assert clf.predict(X).shape == (len(y),)
 
 
 # ------------------------------------------------------------ persistence and export

@@ -15,13 +15,6 @@ EXPLORE = dict(max_candidates=8, patience=2, max_epochs=20, random_state=0)
 
 
 @pytest.fixture(scope="module")
-def data():
-    from conftest import make_signals
-
-    return make_signals()
-
-
-@pytest.fixture(scope="module")
 def sequential(data):
     """The sequential search, with as many torch threads as a task of 2 workers gets.
 

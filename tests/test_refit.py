@@ -1,33 +1,25 @@
-"""The refit on all the training data (refit=True, the default) and what happens when it cannot finish."""
+"""The refit on all the training data (refit="auto", the default: without groups) and when it cannot finish."""
 
 import dataclasses
 
 import numpy as np
 import pytest
-from conftest import interrupt_training, make_signals
+from conftest import ENSEMBLE, interrupt_training
 
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet import refit as refit_module
-
-#: small and fast; on these data the search keeps an ensemble of several members for the refit to retrain
-SMALL = dict(max_candidates=6, max_epochs=6, halving=False, ensemble_size=5, random_state=0, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_signals()
 
 
 @pytest.fixture(scope="module")
 def search_only(data):
     """The same search without the refit: what a refit that cannot finish falls back to."""
     X, y = data
-    return AutoNetLCNClassifier(**SMALL, refit=False).fit(X, y)
+    return AutoNetLCNClassifier(**ENSEMBLE, refit=False).fit(X, y)
 
 
 def test_refit_is_the_default_and_trains_every_member_on_all_the_data(data, search_only):
     X, y = data
-    clf = AutoNetLCNClassifier(**SMALL).fit(X, y)
+    clf = AutoNetLCNClassifier(**ENSEMBLE).fit(X, y)
     assert clf.refit == "auto"  # without groups: the refit runs
     assert clf.search_history_["n_fit"][0] == search_only.n_fit_ < len(y) == clf.n_fit_
     assert len(clf.ensemble_weights_) == len(search_only.ensemble_weights_) >= 2
@@ -35,6 +27,7 @@ def test_refit_is_the_default_and_trains_every_member_on_all_the_data(data, sear
     assert clf.convexity_report_.holds and {row.N_fit for row in clf.convexity_report_} == {len(y)}
     # other weights than the search's networks: the refit trained them again
     assert np.abs(clf.predict_proba(X) - search_only.predict_proba(X)).max() > 1e-3
+    assert clf.predict(X).shape == (len(y),)
     # each member for the epochs its candidate needed: the first member's history is kept
     first = int(np.flatnonzero(clf.search_history_["ensemble_weight"])[0])
     assert len(clf.net_.history_) == max(1, clf.search_history_["best_epoch"][first])
@@ -49,7 +42,7 @@ def test_ctrl_c_during_the_refit_keeps_the_search_networks(data, search_only, mo
     X, y = data
     interrupt_training(monkeypatch, refit_module, on_call=1)
     with pytest.warns(RuntimeWarning, match=r"refit on all the data not used \(interrupted\); keeping the networks"):
-        clf = AutoNetLCNClassifier(**SMALL).fit(X, y)
+        clf = AutoNetLCNClassifier(**ENSEMBLE).fit(X, y)
     assert clf.stop_reason_ == "interrupted"
     _fallback(clf, search_only, X)
 
@@ -64,7 +57,7 @@ def test_a_refit_that_cannot_finish_keeps_the_search_networks(data, search_only,
     real = refit_module.train_task
     monkeypatch.setattr(refit_module, "train_task", lambda *a, **k: change(real(*a, **k)))
     with pytest.warns(RuntimeWarning, match=message):
-        clf = AutoNetLCNClassifier(**SMALL).fit(X, y)
+        clf = AutoNetLCNClassifier(**ENSEMBLE).fit(X, y)
     assert clf.stop_reason_ != "interrupted"
     _fallback(clf, search_only, X)
 
@@ -82,9 +75,9 @@ def test_auto_keeps_the_search_networks_with_groups_and_true_refits_them(data, m
     calls = []
     real = refit_module.train_task
     monkeypatch.setattr(refit_module, "train_task", lambda *a, **k: calls.append(1) or real(*a, **k))
-    auto = AutoNetLCNClassifier(**SMALL).fit(X, y, groups=groups)
+    auto = AutoNetLCNClassifier(**ENSEMBLE).fit(X, y, groups=groups)
     assert calls == [] and auto.n_fit_ == auto.search_history_["n_fit"][0] < len(y)
-    forced = AutoNetLCNClassifier(**SMALL, refit=True).fit(X, y, groups=groups)
+    forced = AutoNetLCNClassifier(**ENSEMBLE, refit=True).fit(X, y, groups=groups)
     assert len(calls) == len(forced.ensemble_weights_) and forced.n_fit_ == len(y)
 
 
