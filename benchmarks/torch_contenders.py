@@ -24,7 +24,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
-from sklearn_autonet.training import Deadline, auto_batch_size, batching
+from sklearn_autonet.training import Deadline, auto_batch_size, batching, resolve_device
 from sklearn_autonet.validation_split import validation_split
 
 
@@ -102,8 +102,8 @@ def _build_module(kind, arch, signal_shape, n_side, n_classes):
 
 
 def _train(module, X_fit, y_fit, X_valid, y_valid, *, class_weights, max_epochs, epoch_patience,
-           learning_rate, batch_size, deadline, seed):
-    """Train ``module`` with skorch; early stopping on the validation loss."""
+           learning_rate, batch_size, deadline, seed, device="cpu"):
+    """Train ``module`` with skorch on ``device``; early stopping on the validation loss."""
     torch.manual_seed(seed)
     net = NeuralNetClassifier(
         module,
@@ -119,7 +119,7 @@ def _train(module, X_fit, y_fit, X_valid, y_valid, *, class_weights, max_epochs,
         ],
         callbacks__valid_acc=None,
         classes=list(range(len(class_weights))),
-        device="cpu",
+        device=device,
         verbose=0,
     )
     net.fit(torch.as_tensor(X_fit), torch.as_tensor(y_fit))
@@ -155,6 +155,7 @@ class _TorchContender(ClassifierMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             batch_size=auto_batch_size(n_fit) if self.batch_size == "auto" else self.batch_size,
             deadline=deadline,
+            device=resolve_device(self.device),
         )
 
     def predict_proba(self, X):
@@ -178,12 +179,14 @@ class ResNet1DClassifier(_TorchContender):
         The training budget, matched to AutoNet's defaults by the suites.
     max_time : float or None
         Wall-clock cap in seconds (checked at the end of each epoch).
+    device : str
+        Torch device; ``"auto"`` (default) is CUDA when there is one, as for AutoNet.
     random_state : int
     """
 
     def __init__(self, widths=(64, 128, 256, 512), blocks_per_stage=2, kernel_size=7, signal_shape=None,
                  max_epochs=100, epoch_patience=10, learning_rate=1e-3, batch_size="auto",
-                 class_weight=None, validation_fraction=0.2, max_time=None, random_state=0):
+                 class_weight=None, validation_fraction=0.2, max_time=None, device="auto", random_state=0):
         self.widths = widths
         self.blocks_per_stage = blocks_per_stage
         self.kernel_size = kernel_size
@@ -195,6 +198,7 @@ class ResNet1DClassifier(_TorchContender):
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.max_time = max_time
+        self.device = device
         self.random_state = random_state
 
     def fit(self, X, y, groups=None):
@@ -232,7 +236,7 @@ class RandomCNNSearch(_TorchContender):
     def __init__(self, n_candidates=10, max_blocks=6, filter_choices=(8, 16, 32, 64, 128),
                  kernel_choices=(3, 5, 7, 9, 15, 21, 31, 41), signal_shape=None, max_epochs=100,
                  epoch_patience=10, learning_rate=1e-2, batch_size="auto", class_weight=None,
-                 validation_fraction=0.2, max_time=None, random_state=0):
+                 validation_fraction=0.2, max_time=None, device="auto", random_state=0):
         self.n_candidates = n_candidates
         self.max_blocks = max_blocks
         self.filter_choices = filter_choices
@@ -245,6 +249,7 @@ class RandomCNNSearch(_TorchContender):
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.max_time = max_time
+        self.device = device
         self.random_state = random_state
 
     def fit(self, X, y, groups=None):

@@ -36,6 +36,28 @@ def ecg200(shared_data):
     )
 
 
+def on_module_device(module, X):
+    """``X`` as a float32 tensor on ``module``'s device (CUDA when the fit ran there: ``device="auto"``)."""
+    import torch
+
+    return torch.as_tensor(X, dtype=torch.float32, device=next(module.parameters()).device)
+
+
+def assert_same_fit(actual, desired):
+    """Two fits with the same ``random_state`` give the same probabilities.
+
+    Bit for bit on CPU; on CUDA up to float rounding (the GPU's kernels do not
+    add in a fixed order, docs/gpu.md "Reproducibility"), which a test
+    machine with a GPU uses under ``device="auto"``.
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        np.testing.assert_allclose(actual, desired, rtol=0, atol=1e-5)
+    else:
+        np.testing.assert_array_equal(actual, desired)
+
+
 def make_signals(n=90, leads=2, length=32, seed=0):
     """Three classes of noisy multi-lead signals told apart by their frequency."""
     rng = np.random.RandomState(seed)

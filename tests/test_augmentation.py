@@ -9,6 +9,7 @@ from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.augmentation import Augmentation, BatchAugmenter, augmentation_settings
 from sklearn_autonet.hyperparameters import DataProperties, network_spec
 from sklearn_autonet.training import TrainingSettings, make_net, weighted_input
+from conftest import on_module_device
 
 FAST = dict(max_candidates=1, max_epochs=2, min_steps_per_epoch=1, ensemble_size=1, random_state=0)
 
@@ -122,7 +123,8 @@ def test_predict_sees_the_data_as_given_and_the_fit_is_repeatable(signals):
     assert not torch.equal(a.net_.module_.head.weight, plain.net_.module_.head.weight)
     np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
     with torch.no_grad():  # the module on the raw rows: what predict gives
-        direct = torch.softmax(a.net_.module_.eval()(torch.as_tensor(X)), dim=1).numpy()
+        module = a.net_.module_.eval()
+        direct = torch.softmax(module(on_module_device(module, X)), dim=1).cpu().numpy()
     np.testing.assert_allclose(a.predict_proba(X), direct, atol=1e-5)
 
 

@@ -127,3 +127,35 @@ def test_mitbih_combine_joins_partial_runs_and_recomputes_the_targets(tmp_path):
     raw = _partial(tmp_path, "raw", [_row("MLP", 0.7, [0], 5, 10)], source="raw2")
     with pytest.raises(SystemExit, match="different sources"):
         mitbih.combine([a, raw], "combine", results_dir=out)
+
+
+def _gpu_run(tmp_path, name, rows):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"command": f"run {name}", "environment": {"gpu": "test"}, "proof": [],
+                                "timings": rows}))
+    return path
+
+
+def _gpu_row(name, seed, bacc, precision="float32"):
+    return {"contender": name, "precision": precision, "seed": seed, "fit_seconds": 10.0 + seed,
+            "balanced_accuracy": bacc, "recall_N": 1.0, "recall_S": 1.0, "recall_V": 1.0, "recall_F": 0.0,
+            "n_parameters": 100 * (seed + 1), "gpu_peak_mb": 50.0 * (seed + 1)}
+
+
+def test_gpu_combine_counts_the_last_run_of_a_repeated_seed(tmp_path):
+    """benchmarks/gpu.py --combine: runs joined in order; a seed run twice counts once, by its last run."""
+    import gpu
+
+    a = _gpu_run(tmp_path, "a", [_gpu_row("AutoNet", 0, 0.8), _gpu_row("AutoNet", 1, 0.7)])
+    b = _gpu_run(tmp_path, "b", [_gpu_row("AutoNet", 1, 0.6), _gpu_row("AutoNet", 0, 0.5, "bfloat16")])
+    result = gpu.combine([a, b], tmp_path / "out")
+    assert [r["run"] for r in result["timings"]] == [0, 0, 1, 1] and result["commands"] == ["run a", "run b"]
+    by_key = {(r["contender"], r["precision"]): r for r in result["aggregate"]}
+    f32 = by_key["AutoNet", "float32"]
+    assert f32["seeds"] == [0, 1] and f32["per_seed"] == [0.8, 0.6]  # seed 1's second run, not its first
+    assert f32["balanced_accuracy"] == pytest.approx(0.7) and f32["balanced_accuracy_sd"] == pytest.approx(0.1414, abs=1e-4)
+    assert f32["gpu_peak_mb"] == 100.0 and f32["fit_seconds"] == pytest.approx(10.5)
+    assert np.isnan(by_key["AutoNet", "bfloat16"]["balanced_accuracy_sd"])  # one seed: no spread
+    table = (tmp_path / "out" / "gpu.md").read_text()
+    assert "| AutoNet | float32 | 0 1 | 0.700 ± 0.141 | 0.800 / 0.600 |" in table
+    assert json.loads((tmp_path / "out" / "gpu.json").read_text())["aggregate"] == json.loads(json.dumps(result["aggregate"]))

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import make_signals
+from conftest import make_signals, on_module_device
 
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.export import OPSET, export_onnx, supported_opsets
@@ -91,9 +91,10 @@ def test_logits_output(tabular, tmp_path):
 
 def test_export_does_not_change_the_estimator(tabular, tmp_path):
     clf, X = tabular
-    before = clf.predict_proba(X)
+    before, device = clf.predict_proba(X), str(clf.net_.device)
     export_onnx(clf, tmp_path / "model.onnx")
-    assert str(clf.net_.device) == "cpu"
+    assert str(clf.net_.device) == device
+    assert {p.device.type for p in clf.net_.module_.parameters()} == {torch.device(device).type}
     np.testing.assert_array_equal(clf.predict_proba(X), before)
 
 
@@ -146,7 +147,8 @@ def test_bfloat16_model_exports_a_float32_graph_with_a_warning(tmp_path):
         path = export_onnx(clf, tmp_path / "bf16.onnx")
     proba = run(path, X)
     with torch.no_grad():  # the same network without autocast
-        reference = torch.softmax(clf.net_.module_.eval()(torch.from_numpy(X)), dim=1).numpy()
+        module = clf.net_.module_.eval()
+        reference = torch.softmax(module(on_module_device(module, X)), dim=1).cpu().numpy()
     np.testing.assert_allclose(proba, reference, rtol=1e-4, atol=1e-5)
     difference = np.abs(proba - clf.predict_proba(X)).max()
     assert 0 < difference < 5e-2  # bfloat16 rounding, nothing else

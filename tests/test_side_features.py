@@ -53,7 +53,7 @@ def test_side_features_reach_the_head():
     assert with_side.score(flat[te], y[te]) >= 0.9
     assert without.score(signal[te], y[te]) <= 0.75
     # standardised inside the network: its running mean is the side features' mean
-    running = with_side.net_.module_.side_norm.running_mean.numpy()
+    running = with_side.net_.module_.side_norm.running_mean.cpu().numpy()
     np.testing.assert_allclose(running, side[tr][: with_side.n_fit_].mean(0), atol=15)
 
 
