@@ -125,7 +125,8 @@ def contenders(task, names=None):
     randomness (AutoNet's search, the networks' initialisation and batches,
     the MLP's, HistGB's early-stopping split on large data, MiniRocket's bias
     draws).  ``RandomCNN``'s factory also takes the number of candidates,
-    ``ResNet1D``'s a ``max_time``.
+    ``ResNet1D``'s a ``max_time``, AutoNet's any other estimator parameter (a
+    variant of the defaults, e.g. ``mitbih.py --autonet``).
     """
     shape = task.signal_shape
     autonet = dict(class_weight=task.class_weight)
@@ -133,9 +134,9 @@ def contenders(task, names=None):
         autonet.update(signal_shape=shape, sampling_rate=task.sampling_rate)
     torch_kw = dict(signal_shape=shape, class_weight=task.class_weight)
     out = {
-        "AutoNet": lambda random_state=0: (
-            AutoNetLCNClassifier(**autonet, random_state=random_state) if shape is not None
-            else make_pipeline(StandardScaler(), AutoNetLCNClassifier(**autonet, random_state=random_state))
+        "AutoNet": lambda random_state=0, **params: (
+            AutoNetLCNClassifier(**autonet, **params, random_state=random_state) if shape is not None
+            else make_pipeline(StandardScaler(), AutoNetLCNClassifier(**autonet, **params, random_state=random_state))
         ),
         "MiniRocket+Ridge": lambda random_state=0: MiniRocketRidge(
             signal_shape=shape, class_weight=task.class_weight, random_state=random_state),

@@ -19,6 +19,8 @@ most ``--resnet-max-time`` seconds per seed.
     python benchmarks/mitbih.py --contenders AutoNet HistGB
     python benchmarks/mitbih.py --contenders AutoNet --no-groups   # validation beats from training patients
     python benchmarks/mitbih.py --source raw2        # both leads, read from the raw records, seeds 0 1 2
+    python benchmarks/mitbih.py --contenders AutoNet --autonet validation_fraction=0.4 --name mitbih_vf04
+                                                     # a variant of AutoNet's defaults, into its own files
 
 ``--source raw2`` reads the beats from the 44 non-paced raw records of
 ``shared/data/mitdb`` instead (``data.mitbih_raw_beats``): the same DS1 / DS2,
@@ -68,6 +70,10 @@ def main(argv=None):
                         help="raw2: at most this many beats per class and split (quick checks only)")
     parser.add_argument("--no-groups", action="store_true",
                         help="validation splits ignore the records (to see what the split by record changes)")
+    parser.add_argument("--autonet", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="AutoNet parameters other than the defaults (a variant; values read as Python literals)")
+    parser.add_argument("--name", default=None,
+                        help="name of the result files (default: mitbih[_raw2][_partial])")
     parser.add_argument("--combine", nargs="+", default=None, metavar="JSON",
                         help="join these partial result files (one source, each contender once) into the full result")
     args = parser.parse_args(argv)
@@ -89,17 +95,35 @@ def main(argv=None):
     names = list(contenders(task, args.contenders))
     print(f"MIT-BIH ({args.source}, signal {X_tr.shape[1:]}) DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} "
           f"(N, S, V, F); contenders: {names}; seeds {args.seeds}")
+    variant = autonet_params(args.autonet)
     rows = run_holdout_seeds(task, names, args.seeds, train, test, groups=None if args.no_groups else g_tr,
-                             class_names=CLASSES, factory_kwargs={"ResNet1D": {"max_time": args.resnet_max_time}})
+                             class_names=CLASSES, factory_kwargs={"ResNet1D": {"max_time": args.resnet_max_time},
+                                                                  "AutoNet": variant})
     block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(X_tr.shape[1:]),
              "n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "score": "balanced_accuracy",
-             "target": TARGET, "results": rows}
+             "target": TARGET, "autonet_params": variant, "results": rows}
     add_targets(block)
     # a partial run (some contenders, data sets or options) never replaces the full results
-    partial = (args.contenders or args.no_groups or args.train_size or args.class_cap
+    partial = (args.contenders or args.no_groups or args.train_size or args.class_cap or variant
                or args.resnet_max_time != 900.0 or args.seeds != [0, 1, 2])
-    suite = "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
+    suite = args.name or "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
     write(suite, {"ds1_ds2": block}, command.strip())
+
+
+def autonet_params(pairs):
+    """``["validation_fraction=0.4", "ensemble_size=1"]`` -> ``{"validation_fraction": 0.4, "ensemble_size": 1}``."""
+    import ast
+
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--autonet takes KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value  # a bare word: a string such as refit=auto
+    return params
 
 
 def add_targets(block):

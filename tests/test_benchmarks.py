@@ -159,3 +159,17 @@ def test_gpu_combine_counts_the_last_run_of_a_repeated_seed(tmp_path):
     table = (tmp_path / "out" / "gpu.md").read_text()
     assert "| AutoNet | float32 | 0 1 | 0.700 ± 0.141 | 0.800 / 0.600 |" in table
     assert json.loads((tmp_path / "out" / "gpu.json").read_text())["aggregate"] == json.loads(json.dumps(result["aggregate"]))
+
+
+def test_mitbih_autonet_variant_parameters():
+    """mitbih.py --autonet KEY=VALUE: literals parsed, bare words kept as strings, the factory builds the variant."""
+    import mitbih
+
+    params = mitbih.autonet_params(["validation_fraction=0.4", "ensemble_size=1", "refit=auto", "max_width=None"])
+    assert params == {"validation_fraction": 0.4, "ensemble_size": 1, "refit": "auto", "max_width": None}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        mitbih.autonet_params(["validation_fraction"])
+    model = contenders(Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True))["AutoNet"](
+        random_state=3, **params)
+    assert model.get_params()["validation_fraction"] == 0.4 and model.random_state == 3
+    assert model.signal_shape == (1, 256) and model.class_weight == "balanced"
