@@ -26,6 +26,15 @@ from .tasks import parallel_pool, rebuild_ensemble, rebuild_net, task_devices, t
 __all__ = ["refit_members"]
 
 
+def _member_settings(settings, member):
+    """The candidate's first ``best_epoch`` epochs, at the batch size its out-of-memory retries left."""
+    part = settings.part(0, max(1, int(member["best_epoch"])))
+    batch = int(member.get("batch_size") or 0)
+    if 0 < batch < int(part.batch_size):
+        part = part.replace(batch_size=batch)
+    return part
+
+
 def refit_members(members, everything, settings, seed, *, n_jobs=1, device_request="auto", time_left=None):
     """Every member trained again on all the data; ``(net, None)``, or ``(None, why)`` when it could not finish.
 
@@ -33,7 +42,9 @@ def refit_members(members, everything, settings, seed, *, n_jobs=1, device_reque
     ----------
     members : list of dict
         The selected candidates' recipes (``spec``, ``seed``, ``best_epoch``,
-        ``weight``), as the search hands them back.
+        ``batch_size``, ``weight``), as the search hands them back.  A member
+        whose candidate ran out of memory starts at the batch size it was left
+        with (not at the estimator's, to run out again).
     everything : tuple
         ``(X, y, sample_weight)``: all the training data.
     settings : TrainingSettings
@@ -63,7 +74,7 @@ def refit_members(members, everything, settings, seed, *, n_jobs=1, device_reque
     deadline = None if time_left is None else time.monotonic() + time_left
     plans = [
         # the candidate's first best_epoch epochs, its learning-rate schedule included
-        (settings.part(0, max(1, int(m["best_epoch"]))), seed if len(members) == 1 else int(m["seed"]))
+        (_member_settings(settings, m), seed if len(members) == 1 else int(m["seed"]))
         for m in members
     ]
 

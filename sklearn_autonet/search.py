@@ -393,8 +393,9 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
 
 
 def _recipe(row):
-    """What retraining a candidate needs: its index, spec, seed and best epoch."""
-    return {"index": row["candidate"], "spec": row["spec"], "seed": row["seed"], "best_epoch": row["best_epoch"]}
+    """What retraining a candidate needs: its index, spec, seed, best epoch and batch size (after retries)."""
+    return {"index": row["candidate"], "spec": row["spec"], "seed": row["seed"], "best_epoch": row["best_epoch"],
+            "batch_size": row["batch_size"]}
 
 
 def _finished_by_score(rows):
