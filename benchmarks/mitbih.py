@@ -28,10 +28,11 @@ window, classes and N cap, but **both leads** as a 2-lead signal (de Chazal's
 0.83 used both) and the RR side features computed from the whole records by
 ``sklearn_autonet.ecg.rr_features``; it writes ``mitbih_raw2.*``.
 
-``--combine A.json B.json ...`` joins partial runs of the same source (each
-contender once, e.g. the networks over three seeds and the slow MiniRocket and
-ResNet over one) into one result, targets recomputed on the joined rows, and
-writes it as the full ``mitbih[_raw2].*``; every row keeps its seeds.
+``--combine A.json B.json ...`` joins partial runs of the same source (e.g. the
+networks over three seeds and the slow MiniRocket and ResNet over one, or a
+contender's seed 0 from one run and seeds 1 and 2 from another: each seed of a
+contender once) into one result, each contender aggregated again over all its
+seeds and the targets recomputed, and writes it as the full ``mitbih[_raw2].*``.
 
 ``--train-size`` subsamples DS1 with seed 0 whatever ``--seeds`` says, so
 every seed reads the same rows.  A partial run (some contenders, other seeds
@@ -51,7 +52,7 @@ import numpy as np
 
 from contenders import Task, contenders
 from data import mitbih_beats, mitbih_raw_beats
-from suite import run_holdout_seeds, write
+from suite import aggregate, run_holdout_seeds, write
 
 CLASSES = ["N", "S", "V", "F"]
 TARGET = 0.83
@@ -156,12 +157,20 @@ def combine(paths, command, results_dir=None):
     sources = {b.get("source", "beats") for b in blocks}
     if len(sources) != 1:
         raise SystemExit(f"--combine: the files hold different sources {sorted(sources)}")
-    rows = [r for b in blocks for r in b["results"]]
-    names = [r["contender"] for r in rows]
-    if len(set(names)) != len(names):
-        raise SystemExit(f"--combine: a contender is in several files: {names}")
+    runs = {}  # contender -> its per-seed rows, from every file, in the files' order
+    for b in blocks:
+        for row in b["results"]:
+            runs.setdefault(row["contender"], []).extend(row["runs"])
+    rows = []
+    for name, seeds_runs in runs.items():
+        seeds = [r["seed"] for r in seeds_runs]
+        if len(set(seeds)) != len(seeds):
+            raise SystemExit(f"--combine: {name} has seed(s) {sorted({x for x in seeds if seeds.count(x) > 1})} "
+                             "in several files; give each seed of a contender once")
+        rows.append(aggregate(sorted(seeds_runs, key=lambda r: r["seed"])))
     block = dict(blocks[0], results=rows, seeds=sorted({s for r in rows for s in r["seeds"]}))
-    block["commands"] = [f["command"] for f in files]
+    # a joined file read again keeps the commands it was joined from
+    block["commands"] = [c for f, b in zip(files, blocks) for c in b.get("commands", [f["command"]])]
     add_targets(block)
     suite = "mitbih" + ("_raw2" if sources == {"raw2"} else "")
     return write(suite, {"ds1_ds2": block}, command, **({} if results_dir is None else {"results_dir": results_dir}))

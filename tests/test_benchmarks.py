@@ -104,8 +104,12 @@ def _partial(tmp_path, name, rows, source="beats"):
 
 
 def _row(name, bacc, seeds, fit, params):
-    return {"contender": name, "seeds": seeds, "balanced_accuracy": bacc, "balanced_accuracy_sd": 0.01,
-            "balanced_accuracy_per_seed": [bacc] * len(seeds), "fit_seconds": fit, "n_parameters": params}
+    """An aggregated row as suite.aggregate writes it: means, and the per-seed rows under ``runs``."""
+    runs = [{"contender": name, "seed": seed, "balanced_accuracy": bacc, "fit_seconds": fit, "n_parameters": params}
+            for seed in seeds]
+    return {"contender": name, "seeds": seeds, "balanced_accuracy": bacc, "balanced_accuracy_sd": 0.0,
+            "balanced_accuracy_per_seed": [bacc] * len(seeds), "fit_seconds": fit, "n_parameters": params,
+            "runs": runs}
 
 
 def test_mitbih_combine_joins_partial_runs_and_recomputes_the_targets(tmp_path):
@@ -122,8 +126,16 @@ def test_mitbih_combine_joins_partial_runs_and_recomputes_the_targets(tmp_path):
                                 "search under 15 min": True, "under 5% of the ResNet's parameters": True,
                                 "search no longer than one ResNet training": True}
     assert block["parameter_ratio_to_resnet"] == pytest.approx(2000 / 8_000_000)
-    with pytest.raises(SystemExit, match="a contender is in several files"):
+    with pytest.raises(SystemExit, match=r"AutoNet has seed\(s\) \[0, 1, 2\] in several files"):
         mitbih.combine([a, a], "combine", results_dir=out)
+    # the ResNet's seeds 1 and 2 from a later run join its seed 0: one row over three seeds
+    c = _partial(tmp_path, "c", [_row("ResNet1D", 0.46, [1, 2], 800.0, 8_000_000)])
+    joined = json.loads(mitbih.combine([out / "mitbih.json", c], "again", results_dir=out).read_text())
+    block = joined["datasets"]["ds1_ds2"]
+    resnet = next(r for r in block["results"] if r["contender"] == "ResNet1D")
+    assert resnet["seeds"] == [0, 1, 2] and resnet["balanced_accuracy"] == pytest.approx((0.40 + 2 * 0.46) / 3)
+    assert resnet["fit_seconds"] == pytest.approx((900 + 2 * 800) / 3)
+    assert block["commands"] == ["run a", "run b", "run c"]
     raw = _partial(tmp_path, "raw", [_row("MLP", 0.7, [0], 5, 10)], source="raw2")
     with pytest.raises(SystemExit, match="different sources"):
         mitbih.combine([a, raw], "combine", results_dir=out)
