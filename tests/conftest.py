@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 SHARED_DATA = Path(
     os.environ.get("AUTONET_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
@@ -38,8 +39,6 @@ def ecg200(shared_data):
 
 def on_module_device(module, X):
     """``X`` as a float32 tensor on ``module``'s device (CUDA when the fit ran there: ``device="auto"``)."""
-    import torch
-
     return torch.as_tensor(X, dtype=torch.float32, device=next(module.parameters()).device)
 
 
@@ -50,8 +49,6 @@ def assert_same_fit(actual, desired):
     add in a fixed order, docs/gpu.md "Reproducibility"), which a test
     machine with a GPU uses under ``device="auto"``.
     """
-    import torch
-
     if torch.cuda.is_available():
         np.testing.assert_allclose(actual, desired, rtol=0, atol=1e-5)
     else:
