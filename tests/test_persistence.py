@@ -8,6 +8,8 @@ import os
 import pickle
 import stat
 import struct
+import subprocess
+import sys
 import warnings
 import zipfile
 from unittest import mock
@@ -723,6 +725,43 @@ def test_pickle_and_joblib(signal, tmp_path, dump):
         joblib.dump(clf, path)
         loaded = joblib.load(path)
     assert_same_model(loaded, clf, X)
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys
+import numpy as np, torch
+from sklearn_autonet import load
+assert not torch.cuda.is_available()
+model, blob, X, out = sys.argv[1:5]
+with open(blob, "rb") as f:
+    unpickled = pickle.load(f)
+np.savez(out, loaded=load(model).predict_proba(np.load(X)), unpickled=unpickled.predict_proba(np.load(X)))
+"""
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_a_fitted_model_predicts_the_same_in_a_process_without_cuda(precision, tmp_path):
+    """Fitted where ``device="auto"`` puts it (the GPU on a machine with one), loaded where no GPU is visible.
+
+    A fresh process with ``CUDA_VISIBLE_DEVICES=""`` loads the model file and
+    the pickle and gives the same probabilities bit for bit (on an H200 too:
+    benchmarks/gpu.py, docs/gpu.md).  On a CPU-only machine this checks the
+    load in a fresh process.
+    """
+    X, y = make_signals(n=60)
+    clf = AutoNetLCNClassifier(precision=precision, max_candidates=1, max_epochs=3, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    save(clf, tmp_path / "model.autonet")
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    child = subprocess.run([sys.executable, "-c", _LOAD_WITHOUT_CUDA, str(tmp_path / "model.autonet"),
+                            str(tmp_path / "model.pkl"), str(tmp_path / "X.npy"), str(tmp_path / "out.npz")],
+                           env=env, capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr[-3000:]
+    out = np.load(tmp_path / "out.npz")
+    np.testing.assert_array_equal(out["loaded"], expected)
+    np.testing.assert_array_equal(out["unpickled"], expected)
 
 
 def test_cuda_fitted_model_loads_on_cpu(tabular, tmp_path):
