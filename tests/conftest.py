@@ -12,15 +12,32 @@ SHARED_DATA = Path(
 ).resolve()
 
 
+def _missing(message, hint="set AUTONET_SHARED_DATA to run these tests"):
+    """Fail in CI (CI=true), where the data is always present; skip elsewhere, saying why."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + "; CI always has it")
+    pytest.skip(f"{message}; {hint}")
+
+
 @pytest.fixture(scope="session")
 def shared_data():
     """Path of ``../shared/data``; fails in CI (CI=true) when it is missing, skips elsewhere."""
     if not SHARED_DATA.is_dir():
-        message = f"real ECG data not found at {SHARED_DATA} (the project's shared/data folder)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; CI always has it")
-        pytest.skip(message + "; set AUTONET_SHARED_DATA to run these tests")
+        _missing(f"real ECG data not found at {SHARED_DATA} (the project's shared/data folder)")
     return SHARED_DATA
+
+
+def shared_folder(shared_data, name):
+    """``shared_data / name``, failing in CI and skipping elsewhere when that folder is missing.
+
+    An older copy of ``shared/data`` lacks folders added since (``mitdb/``,
+    all 48 records, came later than ``mitdb_wfdb/``).
+    """
+    folder = shared_data / name
+    if not folder.is_dir():
+        _missing(f"{folder} not found (a copy of shared/data without {name}/)",
+                 "point AUTONET_SHARED_DATA at a full copy to run these tests")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,14 @@ from sklearn_autonet.ecg import load_episodes
 wfdb = pytest.importorskip("wfdb")
 
 from wfdb_copies import FS, MINUTE, lead_off, write_copy  # noqa: E402
+from conftest import shared_folder
 
 RECORDS = ["100", "201", "203"]  # 100: sinus rhythm only; 201, 203: atrial fibrillation and others
 
 
 @pytest.fixture(scope="module")
 def mitdb(shared_data):
-    return shared_data / "mitdb"
+    return shared_folder(shared_data, "mitdb")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from sklearn_autonet.ecg import load_windows
 wfdb = pytest.importorskip("wfdb")
 
 from wfdb_copies import FS, write_copy  # noqa: E402
+from conftest import shared_folder
 
 # AAMI EC57 classes of the MIT-BIH beat symbols, written out here independently of the package.
 AAMI = {"N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "A": "S", "a": "S", "J": "S", "S": "S",
@@ -16,7 +17,7 @@ AAMI = {"N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "A": "S", "a": "S", "J
 
 @pytest.fixture(scope="module")
 def mitdb(shared_data):
-    return shared_data / "mitdb"
+    return shared_folder(shared_data, "mitdb")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 import sklearn_autonet.ecg.preprocessing as preprocessing
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.ecg import BandpassFilter, BaselineRemover, Resampler, SignalStandardizer
+from conftest import shared_folder
 
 FS = 360
 TRANSFORMERS = [
@@ -28,7 +29,7 @@ TRANSFORMERS = [
 def ecg_100(shared_data):
     """The first 60 s of record 100, both leads, (2, 21600) in mV."""
     wfdb = pytest.importorskip("wfdb")
-    record = wfdb.rdrecord(str(shared_data / "mitdb_wfdb" / "100"), sampto=60 * FS)
+    record = wfdb.rdrecord(str(shared_folder(shared_data, "mitdb_wfdb") / "100"), sampto=60 * FS)
     return record.p_signal.T.copy()
 
 
@@ -37,7 +38,7 @@ def beats(shared_data):
     pytest.importorskip("wfdb")
     from sklearn_autonet.ecg import load_beats
 
-    return load_beats(shared_data / "mitdb_wfdb", ["106", "119"], before=90 / FS, after=166 / FS, sampto=72000)
+    return load_beats(shared_folder(shared_data, "mitdb_wfdb"), ["106", "119"], before=90 / FS, after=166 / FS, sampto=72000)
 
 
 def amplitude(x, freq):
@@ -172,8 +173,9 @@ def test_load_beats_preprocesses_whole_records(shared_data):
     from sklearn_autonet.ecg import load_beats, read_record
 
     kw = dict(records=["100"], leads="MLII", sampto=7200)
-    filtered = load_beats(shared_data / "mitdb_wfdb", preprocess=BandpassFilter(0.5, 40, FS), **kw)
-    record = read_record(shared_data / "mitdb_wfdb" / "100", leads="MLII", sampto=7200)
+    folder = shared_folder(shared_data, "mitdb_wfdb")
+    filtered = load_beats(folder, preprocess=BandpassFilter(0.5, 40, FS), **kw)
+    record = read_record(folder / "100", leads="MLII", sampto=7200)
     expected = BandpassFilter(0.5, 40, FS).transform(record.signal[np.newaxis])[0, 0]
     start = filtered.r_peaks[0] - filtered.window[0]
     np.testing.assert_allclose(filtered.X[0, 0], expected[start : start + filtered.X.shape[2]], rtol=1e-5, atol=1e-6)
@@ -284,7 +286,7 @@ def episodes_203(shared_data):
     pytest.importorskip("wfdb")
     from sklearn_autonet.ecg import load_episodes
 
-    return load_episodes(shared_data / "mitdb", ["203"], sampto=2 * 60 * FS).X
+    return load_episodes(shared_folder(shared_data, "mitdb"), ["203"], sampto=2 * 60 * FS).X
 
 
 @pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: repr(t))

@@ -23,6 +23,7 @@ from sklearn_autonet.ecg import (
 wfdb = pytest.importorskip("wfdb")
 
 from wfdb_copies import MINUTE, lead_off, write_copy  # noqa: E402
+from conftest import shared_folder
 
 # Beat symbols of PhysioNet's annotation codes, written out here independently of the package.
 BEATS = set("NLRBAaJSVrFejnE/fQ")
@@ -31,7 +32,7 @@ FS = 360
 
 @pytest.fixture(scope="module")
 def mitdb(shared_data):
-    return shared_data / "mitdb_wfdb"
+    return shared_folder(shared_data, "mitdb_wfdb")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from sklearn_autonet.ecg import (
     normalize_rr,
     rr_features,
 )
+from conftest import shared_folder
 
 wfdb = pytest.importorskip("wfdb")
 
@@ -21,7 +22,7 @@ BEATS = set("NLRBAaJSVrFejnE/fQ")
 
 @pytest.fixture(scope="module")
 def mitdb(shared_data):
-    return shared_data / "mitdb"
+    return shared_folder(shared_data, "mitdb")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from sklearn_autonet.targets import (
     tune_thresholds,
 )
 from sklearn_autonet.validation_split import validation_split
-from conftest import assert_same_fit, on_module_device
+from conftest import assert_same_fit, on_module_device, shared_folder
 
 FAST = dict(max_candidates=1, max_epochs=2, min_steps_per_epoch=1, random_state=0)
 #: The AAMI beat classes a window's indicator row says it contains.
@@ -312,7 +312,7 @@ def beat_windows(shared_data):
     from sklearn_autonet.ecg import load_windows
 
     common = dict(length=10, fs=90, leads=[0], label=beat_classes)
-    folder = shared_data / "mitdb"
+    folder = shared_folder(shared_data, "mitdb")
     fit = load_windows(folder, ["208", "232", "119"], sampto=360 * 600, **common)
     test = load_windows(folder, ["208", "232", "119"], sampfrom=360 * 600, sampto=360 * 1200, **common)
     return fit, test

@@ -14,6 +14,7 @@ from sklearn_autonet.growth import BoundSettings, Explore
 from sklearn_autonet.hyperparameters import DataProperties, depth_limit, network_spec, stem_stride
 from sklearn_autonet.modules import ConvBlock, LCNNetwork
 from sklearn_autonet.persistence import load_model, read_metadata, save_model
+from conftest import shared_folder
 
 LONG = DataProperties(400, "signal", (1, 10800), 2, sampling_rate=360)  # 30 s at 360 Hz
 BEATS = DataProperties(2000, "signal", (1, 256), 4, sampling_rate=360)  # single beats, 0.71 s
@@ -161,7 +162,7 @@ def windows(shared_data):
     """60 windows of 30 s at 360 Hz from three MIT-BIH records (10 min each): AFIB or other."""
     from sklearn_autonet.ecg import load_windows
 
-    w = load_windows(shared_data / "mitdb", ["201", "203", "100"], length=30, leads=0, sampto=360 * 600)
+    w = load_windows(shared_folder(shared_data, "mitdb"), ["201", "203", "100"], length=30, leads=0, sampto=360 * 600)
     return w.X, np.where(w.y == "AFIB", "AFIB", "other")
 
 

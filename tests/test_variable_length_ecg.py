@@ -8,6 +8,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.ecg import read_annotation, read_record
+from conftest import shared_folder
 
 AFIB_RECORDS, NORMAL_RECORDS = ("201", "203", "210", "219"), ("100", "103", "105", "113")
 FS = 360
@@ -32,7 +33,7 @@ def episode_pieces(folder, record, rhythm, per_record=5, seconds=(3, 12), seed=0
 
 @pytest.fixture(scope="module")
 def episodes(shared_data):
-    folder = shared_data / "mitdb"
+    folder = shared_folder(shared_data, "mitdb")
     X, y, groups = [], [], []
     for records, rhythm in ((AFIB_RECORDS, "(AFIB"), (NORMAL_RECORDS, "(N")):
         for record in records:
