@@ -125,8 +125,9 @@ def contenders(task, names=None):
     randomness (AutoNet's search, the networks' initialisation and batches,
     the MLP's, HistGB's early-stopping split on large data, MiniRocket's bias
     draws).  ``RandomCNN``'s factory also takes the number of candidates,
-    ``ResNet1D``'s a ``max_time``, AutoNet's any other estimator parameter (a
-    variant of the defaults, e.g. ``mitbih.py --autonet``).
+    ``ResNet1D``'s a ``max_time``; AutoNet's, the ResNet's and RandomCNN's any
+    other estimator parameter (a variant of the defaults, e.g. ``mitbih.py
+    --autonet``, or ``device`` in ``gpu.py``).
     """
     shape = task.signal_shape
     autonet = dict(class_weight=task.class_weight)
@@ -143,10 +144,10 @@ def contenders(task, names=None):
         "HistGB": lambda random_state=0: HistGradientBoostingClassifier(
             class_weight=task.class_weight, random_state=random_state),
         "MLP": lambda random_state=0: make_pipeline(StandardScaler(), MLPClassifier(random_state=random_state)),
-        "ResNet1D": lambda random_state=0, max_time=None: ResNet1DClassifier(
-            max_time=max_time, random_state=random_state, **torch_kw),
-        "RandomCNN": lambda random_state=0, n_candidates=10: RandomCNNSearch(
-            n_candidates=n_candidates, random_state=random_state, **torch_kw),
+        "ResNet1D": lambda random_state=0, max_time=None, **params: ResNet1DClassifier(
+            max_time=max_time, random_state=random_state, **torch_kw, **params),
+        "RandomCNN": lambda random_state=0, n_candidates=10, **params: RandomCNNSearch(
+            n_candidates=n_candidates, random_state=random_state, **torch_kw, **params),
     }
     if shape is None:
         for name in ("MiniRocket+Ridge", "ResNet1D", "RandomCNN"):

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import balanced_accuracy_score, recall_score
+from sklearn.metrics import balanced_accuracy_score
 
 from sklearn_autonet import AutoNetLCNClassifier
 from sklearn_autonet.datasets import load_mitbih_beats
@@ -129,49 +129,38 @@ def proof(out, max_candidates, max_epochs, device):
 
 
 def timings(which, seeds, resnet_max_time, deadline, started, record, device, train_size):
-    """Part 2: the MIT-BIH suite's rows, on CUDA; ``record(row)`` after every fit."""
+    """Part 2: the MIT-BIH suite's rows (``suite.run_holdout``) on ``device``; ``record(row)`` after every fit."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from contenders import Task, contenders, n_parameters
+    from contenders import Task
     from data import mitbih_beats
+    from mitbih import CLASSES
+    from suite import run_holdout
 
     data = mitbih_beats(train_size=train_size, rr=True)
     (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
-    X_train = np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr])
-    X_test = np.hstack([X_te.reshape(len(X_te), -1), rr_te])
+    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
+    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
     task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
-    make = contenders(task)
-    cuda = device == "cuda"
     for seed in seeds:
-        n_candidates = 10
-        steps = [("AutoNet", "float32", lambda: make["AutoNet"](random_state=seed).set_params(device=device)),
-                 ("ResNet1D", "float32", lambda: make["ResNet1D"](random_state=seed, max_time=resnet_max_time)
-                  .set_params(device=device)),
-                 ("RandomCNN", "float32", lambda: make["RandomCNN"](random_state=seed, n_candidates=n_candidates)
-                  .set_params(device=device)),
-                 ("AutoNet", "bfloat16", lambda: make["AutoNet"](random_state=seed)
-                  .set_params(device=device, precision="bfloat16"))]
-        steps = [s for s in steps if f"{s[0]}-{s[1]}" in which]
-        for name, precision, factory in steps:
+        n_candidates = 10  # RandomCNN: as many as AutoNet trained with this seed, once it has run
+        for step in (s for s in STEPS if s in which):
+            name, precision = step.split("-")
             if time.perf_counter() - started > deadline:
                 print(f"deadline: {name} {precision} seed {seed} not started", flush=True)
                 return
-            model = factory()
-            if cuda:
-                torch.cuda.reset_peak_memory_stats()
-            start = time.perf_counter()
-            model.fit(X_train, y_tr, groups=g_tr)
-            fit_seconds = time.perf_counter() - start
-            y_pred = model.predict(X_test)
-            recalls = recall_score(y_te, y_pred, labels=range(4), average=None, zero_division=0)
-            row = {"contender": name, "precision": precision, "seed": seed, "fit_seconds": fit_seconds,
-                   "balanced_accuracy": balanced_accuracy_score(y_te, y_pred),
-                   **{f"recall_{c}": float(r) for c, r in zip("NSVF", recalls)},
-                   "n_parameters": n_parameters(model),
-                   "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else float("nan")}
-            if name == "AutoNet" and precision == "float32":
-                row["candidates"] = n_candidates = len(model.search_history_["candidate"])
-                row["architecture"] = model.architecture_.spec.describe()
-            print("timing:", json.dumps(row), flush=True)
+            kwargs = {"device": device}
+            if precision != "float32":
+                kwargs["precision"] = precision
+            if name == "ResNet1D":
+                kwargs["max_time"] = resnet_max_time
+            if name == "RandomCNN":
+                kwargs["n_candidates"] = n_candidates
+            row = run_holdout(task, name, train, test, groups=g_tr, class_names=CLASSES, seed=seed, **kwargs)
+            row = {"contender": name, "precision": precision, **row}
+            row.setdefault("gpu_peak_mb", float("nan"))  # run on a CPU (a smoke test)
+            if step == "AutoNet-float32":
+                n_candidates = row["candidates"]
+            print("timing:", json.dumps({k: v for k, v in row.items() if k != "search_history"}), flush=True)
             record(row)
 
 

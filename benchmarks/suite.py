@@ -64,7 +64,12 @@ def _fit_and_predict(task, name, factory_kwargs, train, test, groups):
     """Child process: build, fit, time, predict; return predictions and figures."""
     from contenders import contenders, n_parameters
 
+    import torch
+
     rss_before = _rss_mb()
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     model = contenders(task)[name](**factory_kwargs)
     # inspect.signature follows the decorators' __wrapped__ (AutoNet's fit is wrapped by scikit-learn)
     takes_groups = "groups" in inspect.signature(model.fit).parameters
@@ -83,6 +88,7 @@ def _fit_and_predict(task, name, factory_kwargs, train, test, groups):
         "groups_passed": bool(fit_kwargs),
         "rss_before_fit_mb": rss_before,
         "peak_rss_mb": _rss_mb(),
+        **({"gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20} if cuda else {}),
         **_details(model),
     }
 

@@ -185,3 +185,6 @@ def test_mitbih_autonet_variant_parameters():
         random_state=3, **params)
     assert model.get_params()["validation_fraction"] == 0.4 and model.random_state == 3
     assert model.signal_shape == (1, 256) and model.class_weight == "balanced"
+    make = contenders(Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True))
+    assert make["ResNet1D"](max_time=5, device="cpu").get_params()["device"] == "cpu"  # gpu.py's device
+    assert make["RandomCNN"](n_candidates=3, device="cpu").get_params()["device"] == "cpu"
