@@ -181,10 +181,9 @@ def test_mitbih_autonet_variant_parameters():
     assert params == {"validation_fraction": 0.4, "ensemble_size": 1, "refit": "auto", "max_width": None}
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         mitbih.autonet_params(["validation_fraction"])
-    model = contenders(Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True))["AutoNet"](
-        random_state=3, **params)
+    make = contenders(Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True))
+    model = make["AutoNet"](random_state=3, **params)
     assert model.get_params()["validation_fraction"] == 0.4 and model.random_state == 3
     assert model.signal_shape == (1, 256) and model.class_weight == "balanced"
-    make = contenders(Task(signal_shape=(1, 256), n_side=4, sampling_rate=360, balanced=True))
     assert make["ResNet1D"](max_time=5, device="cpu").get_params()["device"] == "cpu"  # gpu.py's device
     assert make["RandomCNN"](n_candidates=3, device="cpu").get_params()["device"] == "cpu"
