@@ -1,0 +1,143 @@
+"""How much AutoNet's MIT-BIH result depends on which DS1 records its search validates on.
+
+With ``groups`` the search holds out whole records (``validation_split``):
+the first fold of scikit-learn's ``StratifiedGroupKFold`` over the DS1 records
+that keeps every class in training.  That fold depends on the records' class
+counts only, not on ``random_state`` (the shuffle only breaks ties between
+records of equally spread class counts), so a suite's seeds all validate on
+the same records and their spread leaves out the choice of records.  This
+script fits AutoNet (the suite's settings: defaults, ``class_weight="balanced"``,
+the beat and its RR features) once per fold of that ``StratifiedGroupKFold``,
+each time validating on that fold's records, and scores each on DS2.
+
+    python benchmarks/validation_folds.py                 # folds 0-4, seed 0 (about 15-45 min on 2 cores)
+    python benchmarks/validation_folds.py --folds 2 3 --seeds 0 1
+    python benchmarks/validation_folds.py --train-size 3000 --autonet max_candidates=2 max_epochs=3   # a quick check
+
+The fold is imposed by replacing the estimator's ``validation_split`` for the
+fit (this script only: the estimator has no parameter that names the
+validation records).  A fold whose training part lacks a class is reported
+and skipped.  Writes ``benchmarks/results/validation_folds.{json,md}``
+(``validation_folds_partial.*`` for other folds, seeds or options than the
+defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, recall_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+import sklearn_autonet.estimator as estimator_module
+from contenders import Task, contenders
+from data import RESULTS, mitbih_beats
+from mitbih import CLASSES, autonet_params
+from suite import environment
+
+N_FOLDS = 5  # the search's default validation_fraction=0.2 makes five folds
+
+
+def record_folds(y, groups):
+    """The ``StratifiedGroupKFold`` folds over the records, as the search draws them (seed 0)."""
+    _, group_ids = np.unique(groups, return_inverse=True)
+    splitter = StratifiedGroupKFold(n_splits=N_FOLDS, shuffle=True, random_state=0)
+    return list(splitter.split(np.zeros(len(y)), y, group_ids))
+
+
+def fit_on_fold(task, params, seed, train, test, groups, fold):
+    """Fit AutoNet validating on ``fold``'s records; its DS2 scores and what it validated on."""
+    X_tr, y_tr = train
+    model = contenders(task, ["AutoNet"])["AutoNet"](random_state=seed, **params)
+    with mock.patch.object(estimator_module, "validation_split", lambda *a, **k: fold):
+        start = time.perf_counter()
+        model.fit(X_tr, y_tr, groups=groups)
+        seconds = time.perf_counter() - start
+    y_pred = model.predict(test[0])
+    recalls = recall_score(test[1], y_pred, labels=range(len(CLASSES)), average=None, zero_division=0)
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(test[1], y_pred)),
+        **{f"recall_{c}": float(r) for c, r in zip(CLASSES, recalls)},
+        "validation_score": float(model.search_history_["validation_score"][model.best_index_]),
+        "n_parameters": int(model.n_parameters_),
+        "n_fit": int(model.n_fit_),
+        "candidates": len(model.search_history_["candidate"]),
+        "fit_seconds": seconds,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", nargs="+", type=int, default=list(range(N_FOLDS)))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--train-size", type=int, default=None, help="subsample DS1 (quick checks only)")
+    parser.add_argument("--autonet", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="AutoNet parameters other than the defaults")
+    parser.add_argument("--out", default=str(RESULTS), help="folder of the result files")
+    args = parser.parse_args(argv)
+    data = mitbih_beats(train_size=args.train_size, rr=True)
+    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
+    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
+    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
+    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    params = autonet_params(args.autonet)
+    folds = record_folds(y_tr, g_tr)
+    rows = []
+    for k in args.folds:
+        fold_train, fold_valid = folds[k]
+        records = sorted(int(r) for r in np.unique(g_tr[fold_valid]))
+        counts = np.bincount(y_tr[fold_valid], minlength=len(CLASSES)).tolist()
+        row = {"fold": k, "validation_records": records, "validation_counts": dict(zip(CLASSES, counts))}
+        if len(np.unique(y_tr[fold_train])) < len(CLASSES):
+            print(f"fold {k}: records {records} hold every beat of a class; skipped")
+            rows.append({**row, "skipped": "a class has no training beat"})
+            continue
+        for seed in args.seeds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                result = fit_on_fold(task, params, seed, train, test, g_tr, (fold_train, fold_valid))
+            rows.append({**row, "seed": seed, **result})
+            print(f"fold {k} seed {seed}: validation records {records} {counts} -> DS2 balanced accuracy "
+                  f"{result['balanced_accuracy']:.3f} (F recall {result['recall_F']:.3f}), validation "
+                  f"{result['validation_score']:.3f}, {result['n_parameters']:,} parameters, "
+                  f"{result['fit_seconds']:.0f} s", flush=True)
+    scored = [r["balanced_accuracy"] for r in rows if "balanced_accuracy" in r]
+    summary = {"mean": float(np.mean(scored)), "sd": float(np.std(scored, ddof=1)) if len(scored) > 1 else None,
+               "min": float(np.min(scored)), "max": float(np.max(scored))} if scored else {}
+    partial = args.folds != list(range(N_FOLDS)) or args.seeds != [0] or args.train_size or params
+    name = "validation_folds" + ("_partial" if partial else "")
+    command = "python benchmarks/validation_folds.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    out = {"command": command.strip(), "environment": environment(), "autonet_params": params,
+           "n_train": len(y_tr), "n_test": len(y_te), "rows": rows, "balanced_accuracy_over_folds": summary}
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(out, indent=1))
+    lines = [f"# {name}", "", f"Reproduce: `{out['command']}`", "",
+             "| fold | validation records | validation N / S / V / F | seed | DS2 balanced accuracy | recall N / S / V / F "
+             "| validation score | parameters | fit |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        counts = " / ".join(str(v) for v in r["validation_counts"].values())
+        if "skipped" in r:
+            lines.append(f"| {r['fold']} | {r['validation_records']} | {counts} | | skipped: {r['skipped']} | | | | |")
+            continue
+        recalls = " / ".join(f"{r[f'recall_{c}']:.3f}" for c in CLASSES)
+        lines.append(f"| {r['fold']} | {r['validation_records']} | {counts} | {r['seed']} | {r['balanced_accuracy']:.3f} "
+                     f"| {recalls} | {r['validation_score']:.3f} | {r['n_parameters']:,} | {r['fit_seconds']:.0f} s |")
+    if summary:
+        sd = "" if summary["sd"] is None else f" ± {summary['sd']:.3f}"
+        lines += ["", f"DS2 balanced accuracy over the folds: {summary['mean']:.3f}{sd} "
+                  f"(min {summary['min']:.3f}, max {summary['max']:.3f})."]
+    (folder / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {folder / name}.json and .md")
+    return out
+
+
+if __name__ == "__main__":
+    main()
