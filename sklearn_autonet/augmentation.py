@@ -3,7 +3,7 @@
 :class:`Augmentation` is the frozen value of the estimator's ``augmentation``
 parameter (:func:`augmentation_settings` reads and checks it);
 :class:`BatchAugmenter` applies it to one training batch.  The training
-iterator (:class:`~sklearn_autonet.training.WholeBatchLoader`, skorch's
+iterator (:class:`~sklearn_autonet.batches.WholeBatchLoader`, skorch's
 ``iterator_train``) calls the augmenter on every batch it yields; the
 validation iterator and prediction never do, so validation scores, early
 stopping and ``predict`` see the data as given.

@@ -2,7 +2,7 @@
 
 A variable-length model (:class:`~sklearn_autonet.ragged.RaggedSignals` input)
 trains on one fixed-length crop per record and mini-batch: :class:`CropLoader`
-orders the records as :class:`~sklearn_autonet.training.WholeBatchLoader`
+orders the records as :class:`~sklearn_autonet.batches.WholeBatchLoader`
 does (seeded shuffle, passes, dropped last batch) and draws each crop's
 offset from the same seeded generator, so a fit under an int
 ``random_state`` is deterministic.  Crops are augmentation: the search still
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .ragged import RaggedSignals
-from .training import WholeBatchLoader
+from .batches import WholeBatchLoader
 
 __all__ = ["CropLoader", "RecordLoader"]
 
@@ -57,7 +57,7 @@ class CropLoader:
     dataset : skorch Dataset
         Its X is a :class:`RaggedSignals` or ``{"X": RaggedSignals, "sample_weight": ...}``.
     batch_size, shuffle, generator, drop_last, passes
-        As for :class:`~sklearn_autonet.training.WholeBatchLoader`.
+        As for :class:`~sklearn_autonet.batches.WholeBatchLoader`.
     crop_length : int
         Samples per crop; at most the shortest training record.
     transform : callable or None, default=None
