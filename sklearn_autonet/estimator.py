@@ -185,7 +185,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         predicted one class (``benchmarks/epoch_budget.py``).
     validation_fraction : float, default=0.2
         Share of the training data held out to score the candidates.  Stratified;
-        by group when ``groups`` is passed to ``fit``.
+        by group when ``groups`` is passed to ``fit``: then the held-out groups
+        are the first fold of scikit-learn's ``StratifiedGroupKFold`` that keeps
+        every class in training, which follows the groups' class counts and
+        changes with ``random_state`` only between groups of equal class mix
+        (on MIT-BIH DS1 records, never): fits with other seeds validate on the
+        same groups.  ``benchmarks/validation_folds.py`` measures how much the
+        choice of records matters there.
     scoring : str, callable or None, default=None
         Scikit-learn scorer used to compare candidates on the validation split.
         None: ``"balanced_accuracy"`` for one label per sample, ``"f1_macro"``
@@ -289,8 +295,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     device : str, default="auto"
         Torch device; "auto" is "cuda" when available, else "cpu".
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, the initialisation and the batch order;
-        an int makes ``fit`` deterministic on CPU.
+        Seeds the validation split (by group: see ``validation_fraction``), the
+        initialisation and the batch order; an int makes ``fit`` deterministic
+        on CPU.
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar over the candidates; 2 also
         prints every candidate's epoch table.

@@ -20,7 +20,11 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
     of one patient never sit in train and validation), stratified as far as the
     groups allow (:class:`~sklearn.model_selection.StratifiedGroupKFold` with
     about ``1 / validation_fraction`` folds, fewer when there are fewer groups;
-    its first fold is the validation set).
+    its first fold is the validation set).  scikit-learn builds those folds
+    from the groups' class counts (most unevenly mixed groups first), so
+    ``random_state`` only orders groups of the same class mix: with groups
+    of different mixes, as records of patients usually are, every seed gives
+    the same split.
 
     Every class keeps at least one sample on the training side.  A class with
     a single member cannot be on both sides: its sample always goes to the
