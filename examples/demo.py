@@ -11,8 +11,13 @@ LogisticRegression baseline (scaled) on the same features, and saves plots to --
     python examples/demo.py                       # a few minutes on 2 CPU cores
     python examples/demo.py --max-candidates 1 --max-epochs 2 --out /tmp/demo
 
-The budget is set in candidates and epochs, not seconds, so the figures are the same
-on a busy machine (only slower); ``--max-time`` adds a time budget.
+The search runs with the estimator's defaults, whose budget is set in candidates and
+epochs (at most ``max_candidates=20`` of at most ``max_epochs=100`` each, stopped by
+patience), not seconds, so the figures are the same on a busy machine (only slower);
+``--max-candidates`` and ``--max-epochs`` make it smaller, ``--max-time`` adds a time
+budget.  The defaults, not a smaller budget: over seeds 0, 1 and 2 a budget of 6
+candidates of 40 epochs scored below the baseline's balanced accuracy on every seed,
+the defaults above it on every seed (the README gives the figures).
 """
 
 import argparse
@@ -88,8 +93,8 @@ def save_plots(clf, confusion, names, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="autonet_demo_output", help="folder for the plots")
-    parser.add_argument("--max-candidates", type=int, default=6)
-    parser.add_argument("--max-epochs", type=int, default=40)
+    parser.add_argument("--max-candidates", type=int, default=None, help="default: the estimator's (20)")
+    parser.add_argument("--max-epochs", type=int, default=None, help="default: the estimator's (100)")
     parser.add_argument("--max-time", type=float, default=None, help="seconds for the search (default: none)")
     parser.add_argument("--random-state", type=int, default=0)
     args = parser.parse_args(argv)
@@ -101,15 +106,16 @@ def main(argv=None):
           f"test {test.data.shape} from {len(set(test.groups))} DS2 records")
     print(f"each row: {np.prod(train.signal_shape)} signal samples + side features {train.side_feature_names}\n")
 
+    budget = {key: value for key, value in (("max_candidates", args.max_candidates),
+                                             ("max_epochs", args.max_epochs)) if value is not None}
     clf = AutoNetLCNClassifier(
         signal_shape=train.signal_shape,
         sampling_rate=train.sampling_rate,
         class_weight="balanced",
-        max_candidates=args.max_candidates,
-        max_epochs=args.max_epochs,
         max_time=args.max_time,
         random_state=args.random_state,
         verbose=1,
+        **budget,
     )
     clf.fit(train.data, train.target, groups=train.groups)  # validation split by record
     y_pred = clf.predict(test.data)
