@@ -13,6 +13,8 @@ each time validating on that fold's records, and scores each on DS2.
     python benchmarks/validation_folds.py                 # folds 0-4, seed 0 (about 15-45 min on 2 cores)
     python benchmarks/validation_folds.py --folds 2 3 --seeds 0 1
     python benchmarks/validation_folds.py --train-size 3000 --autonet max_candidates=2 max_epochs=3   # a quick check
+    python benchmarks/validation_folds.py --autonet max_candidates=1 halving=False ensemble_size=1 \
+        --name validation_folds_first     # the search's first network alone, on each fold
 
 The fold is imposed by replacing the estimator's ``validation_split`` for the
 fit (this script only: the estimator has no parameter that names the
@@ -81,6 +83,7 @@ def main(argv=None):
     parser.add_argument("--autonet", nargs="+", default=[], metavar="KEY=VALUE",
                         help="AutoNet parameters other than the defaults")
     parser.add_argument("--out", default=str(RESULTS), help="folder of the result files")
+    parser.add_argument("--name", default=None, help="name of the result files (default: validation_folds[_partial])")
     args = parser.parse_args(argv)
     data = mitbih_beats(train_size=args.train_size, rr=True)
     (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
@@ -112,7 +115,7 @@ def main(argv=None):
     summary = {"mean": float(np.mean(scored)), "sd": float(np.std(scored, ddof=1)) if len(scored) > 1 else None,
                "min": float(np.min(scored)), "max": float(np.max(scored))} if scored else {}
     partial = args.folds != list(range(N_FOLDS)) or args.seeds != [0] or args.train_size or params
-    name = "validation_folds" + ("_partial" if partial else "")
+    name = args.name or "validation_folds" + ("_partial" if partial else "")
     command = "python benchmarks/validation_folds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     out = {"command": command.strip(), "environment": environment(), "autonet_params": params,
            "n_train": len(y_tr), "n_test": len(y_te), "rows": rows, "balanced_accuracy_over_folds": summary}
