@@ -72,6 +72,7 @@ def save_plots(clf, confusion, names, out):
         ax.annotate(f"{n} params", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
     ax.set(xlabel="candidate", ylabel="balanced accuracy (validation)", title="AutoNet search history")
     ax.set_xticks(history["candidate"])
+    ax.set_xlim(min(history["candidate"]) - 0.5, max(history["candidate"]) + 1.5)  # room for the last label
     scores = [s for s in history["validation_score"] if np.isfinite(s)]
     middle = (max(scores) + min(scores)) / 2
     half = max((max(scores) - min(scores)) / 2 + 0.02, 0.1)  # at least 0.2 wide: 0.001 is not a climb
