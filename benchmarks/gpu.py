@@ -131,16 +131,11 @@ def proof(out, max_candidates, max_epochs, device):
 def timings(which, seeds, resnet_max_time, deadline, started, record, device, train_size):
     """Part 2: the MIT-BIH suite's rows (``suite.run_holdout``) on ``device``; ``record(row)`` after every fit."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from contenders import Task
     from data import mitbih_beats
-    from mitbih import CLASSES
+    from mitbih import CLASSES, suite_rows
     from suite import run_holdout
 
-    data = mitbih_beats(train_size=train_size, rr=True)
-    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
-    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
-    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
-    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    task, train, test, g_tr = suite_rows(mitbih_beats(train_size=train_size, rr=True))
     for seed in seeds:
         n_candidates = 10  # RandomCNN: as many as AutoNet trained with this seed, once it has run
         for step in (s for s in STEPS if s in which):

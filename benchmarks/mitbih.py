@@ -89,18 +89,16 @@ def main(argv=None):
             data["train"] = tuple(a[pick] for a in data["train"])
     else:
         data = mitbih_beats(train_size=args.train_size, rr=True)
-    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
-    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
-    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
-    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    task, train, test, g_tr = suite_rows(data)
+    (_, y_tr), (_, y_te) = train, test
     names = list(contenders(task, args.contenders))
-    print(f"MIT-BIH ({args.source}, signal {X_tr.shape[1:]}) DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} "
+    print(f"MIT-BIH ({args.source}, signal {task.signal_shape}) DS1 {np.bincount(y_tr)} -> DS2 {np.bincount(y_te)} "
           f"(N, S, V, F); contenders: {names}; seeds {args.seeds}")
     variant = autonet_params(args.autonet)
     rows = run_holdout_seeds(task, names, args.seeds, train, test, groups=None if args.no_groups else g_tr,
                              class_names=CLASSES, factory_kwargs={"ResNet1D": {"max_time": args.resnet_max_time},
                                                                   "AutoNet": variant})
-    block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(X_tr.shape[1:]),
+    block = {"train": "DS1", "test": "DS2", "source": args.source, "signal_shape": list(task.signal_shape),
              "n_train": len(y_tr), "n_test": len(y_te), "seeds": args.seeds, "score": "balanced_accuracy",
              "target": TARGET, "autonet_params": variant, "results": rows}
     add_targets(block)
@@ -109,6 +107,16 @@ def main(argv=None):
                or args.resnet_max_time != 900.0 or args.seeds != [0, 1, 2])
     suite = args.name or "mitbih" + ("_raw2" if args.source == "raw2" else "") + ("_partial" if partial else "")
     write(suite, {"ds1_ds2": block}, command.strip())
+
+
+def suite_rows(data):
+    """``(task, train, test, groups)`` of the suite from ``data`` (``data.mitbih_beats(rr=True)`` or
+    ``data.mitbih_raw_beats()``): each row the beat, flattened, then its RR side features."""
+    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
+    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
+    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
+    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    return task, train, test, g_tr
 
 
 def autonet_params(pairs):

@@ -39,9 +39,9 @@ from sklearn.metrics import balanced_accuracy_score, recall_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 import sklearn_autonet.estimator as estimator_module
-from contenders import Task, contenders
+from contenders import contenders
 from data import RESULTS, mitbih_beats
-from mitbih import CLASSES, autonet_params
+from mitbih import CLASSES, autonet_params, suite_rows
 from suite import environment
 
 N_FOLDS = 5  # the search's default validation_fraction=0.2 makes five folds
@@ -85,11 +85,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(RESULTS), help="folder of the result files")
     parser.add_argument("--name", default=None, help="name of the result files (default: validation_folds[_partial])")
     args = parser.parse_args(argv)
-    data = mitbih_beats(train_size=args.train_size, rr=True)
-    (X_tr, y_tr, g_tr, rr_tr), (X_te, y_te, _, rr_te) = data["train"], data["test"]
-    train = (np.hstack([X_tr.reshape(len(X_tr), -1), rr_tr]), y_tr)
-    test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
-    task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
+    task, train, test, g_tr = suite_rows(mitbih_beats(train_size=args.train_size, rr=True))
+    y_tr = train[1]
     params = autonet_params(args.autonet)
     folds = record_folds(y_tr, g_tr)
     rows = []
@@ -118,7 +115,7 @@ def main(argv=None):
     name = args.name or "validation_folds" + ("_partial" if partial else "")
     command = "python benchmarks/validation_folds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     out = {"command": command.strip(), "environment": environment(), "autonet_params": params,
-           "n_train": len(y_tr), "n_test": len(y_te), "rows": rows, "balanced_accuracy_over_folds": summary}
+           "n_train": len(y_tr), "n_test": len(test[1]), "rows": rows, "balanced_accuracy_over_folds": summary}
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(out, indent=1))
