@@ -36,9 +36,9 @@ from unittest import mock
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, recall_score
-from sklearn.model_selection import StratifiedGroupKFold
 
 import sklearn_autonet.estimator as estimator_module
+from sklearn_autonet.validation_split import group_folds
 from contenders import contenders
 from data import RESULTS, mitbih_beats
 from mitbih import CLASSES, autonet_params, suite_rows
@@ -48,10 +48,9 @@ N_FOLDS = 5  # the search's default validation_fraction=0.2 makes five folds
 
 
 def record_folds(y, groups):
-    """The ``StratifiedGroupKFold`` folds over the records, as the search draws them (seed 0)."""
+    """The folds over the records of the search's first draw (``validation_split.group_folds``, seed 0)."""
     _, group_ids = np.unique(groups, return_inverse=True)
-    splitter = StratifiedGroupKFold(n_splits=N_FOLDS, shuffle=True, random_state=0)
-    return list(splitter.split(np.zeros(len(y)), y, group_ids))
+    return group_folds(y, group_ids, N_FOLDS, 0)
 
 
 def fit_on_fold(task, params, seed, train, test, groups, fold):

@@ -26,12 +26,13 @@ import warnings
 
 import joblib
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from .bound import network_holds
 from .ensemble import greedy_selection, proba_score
 from .targets import stratification_key, trainable
 from .tasks import parallel_pool, rebuild_net, task_devices, train_task, worker_threads
+from .validation_split import group_folds
 
 __all__ = ["check_folds", "cross_validate_pool", "kfold_splits"]
 
@@ -76,13 +77,12 @@ def kfold_splits(y, groups, k, seed):
     """
     if np.ndim(y) == 2:
         y = stratification_key(y)
+    if groups is not None:
+        return group_folds(y, np.asarray(groups), k, seed)  # the search's group-wise folds, k of them
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class in y", category=UserWarning)
-        if groups is None:
-            splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-            return list(splitter.split(np.zeros(len(y)), y))
-        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-        return list(splitter.split(np.zeros(len(y)), y, np.asarray(groups)))
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(len(y)), y))
 
 
 def cross_validate_pool(pool, X, y, weights, groups, *, k, seed, settings, scoring, bound,

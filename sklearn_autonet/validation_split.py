@@ -73,14 +73,7 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
     n_splits = int(min(n_groups, wanted))
     draws, fallback = [], None
     for draw in range(GROUP_SPLIT_DRAWS):
-        seed = _draw_seed(random_state, draw)
-        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        with warnings.catch_warnings():
-            # scikit-learn's "least populated class has only 1 members, less than n_splits=5":
-            # about a parameter the user never set; classes missing from training are checked below
-            warnings.filterwarnings("ignore", message="The least populated class in y", category=UserWarning)
-            folds = list(splitter.split(np.zeros(len(y)), y, group_ids))
-        for train, valid in folds:
+        for train, valid in group_folds(y, group_ids, n_splits, _draw_seed(random_state, draw)):
             lost = np.setdiff1d(np.unique(y), y[train])
             if len(lost):
                 draws.append(lost)
@@ -102,6 +95,22 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
         f"{n_groups} groups, use other or finer groups (or more samples of those classes), or fit "
         "without groups."
     )
+
+
+def group_folds(y, group_ids, n_splits, seed):
+    """The ``(train, valid)`` folds of one draw of the group-wise split, in the order they are tried.
+
+    scikit-learn's :class:`~sklearn.model_selection.StratifiedGroupKFold`
+    (shuffled with ``seed``); ``group_ids`` are the samples' groups (codes or labels).
+    :func:`~sklearn_autonet.crossval.kfold_splits` makes its k folds by group
+    with it too.
+    """
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        # scikit-learn's "least populated class has only 1 members, less than n_splits=5":
+        # about a parameter the user never set; classes missing from training are checked by the caller
+        warnings.filterwarnings("ignore", message="The least populated class in y", category=UserWarning)
+        return list(splitter.split(np.zeros(len(y)), y, group_ids))
 
 
 def _stratified_split(y, validation_fraction, random_state):
