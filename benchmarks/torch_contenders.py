@@ -25,7 +25,7 @@ from skorch.callbacks import EarlyStopping
 from torch import nn
 
 from sklearn_autonet.training import Deadline, auto_batch_size, batching, resolve_device
-from sklearn_autonet.validation_split import validation_split
+from sklearn_autonet.validation_split import fit_seed, validation_split
 
 
 class SignalWithSide(nn.Module):
@@ -138,8 +138,9 @@ class _TorchContender(ClassifierMixin, BaseEstimator):
             self.signal_shape_ = tuple(self.signal_shape) if self.signal_shape else (1, X.shape[1])
         self.n_side_ = X.shape[1] - int(np.prod(self.signal_shape_))
         self.classes_, y_enc = np.unique(y, return_inverse=True)
+        # AutoNet's split seed: with the same random_state both validate on the same records
         fit_idx, valid_idx = validation_split(
-            y_enc, groups, validation_fraction=self.validation_fraction, random_state=self.random_state
+            y_enc, groups, validation_fraction=self.validation_fraction, random_state=fit_seed(self.random_state)
         )
         present = np.unique(y_enc[fit_idx])
         weights = np.ones(len(self.classes_))

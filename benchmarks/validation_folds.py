@@ -1,14 +1,14 @@
 """How much AutoNet's MIT-BIH result depends on which DS1 records its search validates on.
 
 With ``groups`` the search holds out whole records (``validation_split``):
-the first fold of scikit-learn's ``StratifiedGroupKFold`` over the DS1 records
-that keeps every class in training.  That fold depends on the records' class
-counts only, not on ``random_state`` (the shuffle only breaks ties between
-records of equally spread class counts), so a suite's seeds all validate on
-the same records and their spread leaves out the choice of records.  This
-script fits AutoNet (the suite's settings: defaults, ``class_weight="balanced"``,
-the beat and its RR features) once per fold of that ``StratifiedGroupKFold``,
-each time validating on that fold's records, and scores each on DS2.
+one fold of scikit-learn's ``StratifiedGroupKFold`` over the DS1 records that
+keeps every class in training, the fold ``random_state`` picks.  The folds
+themselves depend on the records' class counts only (the shuffle only breaks
+ties between records of equally spread class counts): on DS1 every seed makes
+the same five.  This script fits AutoNet (the suite's settings: defaults,
+``class_weight="balanced"``, the beat and its RR features) once per fold,
+each time validating on that fold's records, and scores each on DS2; the
+table marks the fold the search itself takes with that seed.
 
     python benchmarks/validation_folds.py                 # folds 0-4, seed 0 (about 15-45 min on 2 cores)
     python benchmarks/validation_folds.py --folds 2 3 --seeds 0 1
@@ -38,7 +38,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, recall_score
 
 import sklearn_autonet.estimator as estimator_module
-from sklearn_autonet.validation_split import group_folds
+from sklearn_autonet.validation_split import fit_seed, group_folds, validation_split
 from contenders import contenders
 from data import RESULTS, mitbih_beats
 from mitbih import CLASSES, autonet_params, suite_rows
@@ -47,10 +47,17 @@ from suite import environment
 N_FOLDS = 5  # the search's default validation_fraction=0.2 makes five folds
 
 
-def record_folds(y, groups):
-    """The folds over the records of the search's first draw (``validation_split.group_folds``, seed 0)."""
+def record_folds(y, groups, seed=0):
+    """The folds over the records of the search's first draw with ``random_state=seed``
+    (``validation_split.group_folds``)."""
     _, group_ids = np.unique(groups, return_inverse=True)
-    return group_folds(y, group_ids, N_FOLDS, 0)
+    return group_folds(y, group_ids, N_FOLDS, fit_seed(seed))
+
+
+def searchs_fold(y, groups, seed, folds):
+    """Which of ``folds`` the search validates on with ``random_state=seed`` (None: another split)."""
+    _, valid = validation_split(y, groups, random_state=fit_seed(seed))
+    return next((k for k, (_, v) in enumerate(folds) if np.array_equal(v, valid)), None)
 
 
 def fit_on_fold(task, params, seed, train, test, groups, fold):
@@ -102,7 +109,7 @@ def main(argv=None):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 result = fit_on_fold(task, params, seed, train, test, g_tr, (fold_train, fold_valid))
-            rows.append({**row, "seed": seed, **result})
+            rows.append({**row, "seed": seed, "searchs_own": searchs_fold(y_tr, g_tr, seed, folds) == k, **result})
             print(f"fold {k} seed {seed}: validation records {records} {counts} -> DS2 balanced accuracy "
                   f"{result['balanced_accuracy']:.3f} (F recall {result['recall_F']:.3f}), validation "
                   f"{result['validation_score']:.3f}, {result['n_parameters']:,} parameters, "
@@ -127,7 +134,8 @@ def main(argv=None):
             lines.append(f"| {r['fold']} | {r['validation_records']} | {counts} | | skipped: {r['skipped']} | | | | |")
             continue
         recalls = " / ".join(f"{r[f'recall_{c}']:.3f}" for c in CLASSES)
-        lines.append(f"| {r['fold']} | {r['validation_records']} | {counts} | {r['seed']} | {r['balanced_accuracy']:.3f} "
+        own = " (the search's own)" if r.get("searchs_own") else ""
+        lines.append(f"| {r['fold']} | {r['validation_records']}{own} | {counts} | {r['seed']} | {r['balanced_accuracy']:.3f} "
                      f"| {recalls} | {r['validation_score']:.3f} | {r['n_parameters']:,} | {r['fit_seconds']:.0f} s |")
     if summary:
         sd = "" if summary["sd"] is None else f" ± {summary['sd']:.3f}"

@@ -16,7 +16,6 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import get_scorer
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -42,7 +41,7 @@ from .targets import (
     MULTILABEL, check_label_matrix, check_training_labels, default_scoring, is_label_matrix, label_weights,
     output_probabilities, stratification_key, tune_thresholds,
 )
-from .validation_split import validation_split
+from .validation_split import fit_seed, validation_split
 
 
 #: Default of ``ensemble_size`` (see its docstring for the measurement behind it).
@@ -186,12 +185,13 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.2
         Share of the training data held out to score the candidates.  Stratified;
         by group when ``groups`` is passed to ``fit``: then the held-out groups
-        are the first fold of scikit-learn's ``StratifiedGroupKFold`` that keeps
-        every class in training, which follows the groups' class counts and
-        changes with ``random_state`` only between groups of equal class mix
-        (on MIT-BIH DS1 records, never): fits with other seeds validate on the
-        same groups.  ``benchmarks/validation_folds.py`` measures how much the
-        choice of records matters there.
+        are one fold of scikit-learn's ``StratifiedGroupKFold`` (about
+        ``1 / validation_fraction`` folds, built from the groups' class
+        counts), the fold ``random_state`` picks, or the next one that keeps
+        every class in training.  Fits with other seeds validate on other
+        groups, so the spread of scores over seeds includes the choice of
+        groups, which on patient data is most of it
+        (``benchmarks/validation_folds.py``).
     scoring : str, callable or None, default=None
         Scikit-learn scorer used to compare candidates on the validation split.
         None: ``"balanced_accuracy"`` for one label per sample, ``"f1_macro"``
@@ -295,9 +295,9 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
     device : str, default="auto"
         Torch device; "auto" is "cuda" when available, else "cpu".
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split (by group: see ``validation_fraction``), the
-        initialisation and the batch order; an int makes ``fit`` deterministic
-        on CPU.
+        Seeds the validation split (by group, it picks the held-out groups:
+        see ``validation_fraction``), the initialisation and the batch order;
+        an int makes ``fit`` deterministic on CPU.
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar over the candidates; 2 also
         prints every candidate's epoch table.
@@ -672,8 +672,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
             weights = self._sample_weights(X, y, y_enc, classes, sample_weight)
         scoring = default_scoring(multilabel) if self.scoring is None else self.scoring
 
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(0, 2**31 - 1))
+        seed = fit_seed(self.random_state)
         use_cv = len(y_enc) <= self.cv_max_samples
         if use_cv:
             check_folds(y_enc, groups, self.cv)

@@ -7,6 +7,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
 
 #: Seeds tried by the group-wise split before it gives up on keeping every class in training.
 GROUP_SPLIT_DRAWS = 5
@@ -20,18 +21,19 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
     of one patient never sit in train and validation), stratified as far as the
     groups allow (:class:`~sklearn.model_selection.StratifiedGroupKFold` with
     about ``1 / validation_fraction`` folds, fewer when there are fewer groups;
-    its first fold is the validation set).  scikit-learn builds those folds
-    from the groups' class counts (most unevenly mixed groups first), so
-    ``random_state`` only orders groups of the same class mix: with groups
-    of different mixes, as records of patients usually are, every seed gives
-    the same split.
+    ``random_state`` picks which of its folds is the validation set).
+    scikit-learn builds those folds from the groups' class counts (most
+    unevenly mixed groups first), and its shuffle only orders groups of the
+    same class mix, so the folds themselves hardly change with the seed; the
+    seed's choice among them is what makes fits with other seeds validate on
+    other groups.
 
     Every class keeps at least one sample on the training side.  A class with
     a single member cannot be on both sides: its sample always goes to the
     training side, and the other classes are stratified as usual.  With
-    ``groups``, when the validation fold would hold every sample of a class
+    ``groups``, when the chosen fold would hold every sample of a class
     (all of them in groups of that fold), the next fold is taken as the
-    validation set, then other seeds; when no draw keeps every class in
+    validation set (after the last, the first), then other seeds; when no draw keeps every class in
     training, it is an error.  A validation fold that holds a single class
     (which cannot tell candidates apart) is also passed over for the next
     fold or seed, and kept only when no draw does better.
@@ -71,9 +73,11 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
         )
     wanted = max(2, round(1 / validation_fraction))
     n_splits = int(min(n_groups, wanted))
+    first = check_random_state(random_state).randint(n_splits)  # the seed's fold
     draws, fallback = [], None
     for draw in range(GROUP_SPLIT_DRAWS):
-        for train, valid in group_folds(y, group_ids, n_splits, _draw_seed(random_state, draw)):
+        folds = group_folds(y, group_ids, n_splits, _draw_seed(random_state, draw))
+        for train, valid in folds[first:] + folds[:first]:
             lost = np.setdiff1d(np.unique(y), y[train])
             if len(lost):
                 draws.append(lost)
@@ -95,6 +99,16 @@ def validation_split(y, groups=None, *, validation_fraction=0.2, random_state=No
         f"{n_groups} groups, use other or finer groups (or more samples of those classes), or fit "
         "without groups."
     )
+
+
+def fit_seed(random_state):
+    """The int seed a fit derives from its ``random_state`` for its validation split (and search).
+
+    The estimator draws it first thing in ``fit``; the benchmarks' torch
+    contenders draw theirs with it too, so that with the same
+    ``random_state`` they validate on the same records as AutoNet.
+    """
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def group_folds(y, group_ids, n_splits, seed):

@@ -189,12 +189,13 @@ def test_mitbih_autonet_variant_parameters():
     assert make["RandomCNN"](n_candidates=3, device="cpu").get_params()["device"] == "cpu"
 
 
-def test_validation_folds_fold_zero_is_the_searchs_own_split_and_imposed_folds_are_used():
-    """validation_folds.py: its fold 0 is the hold-out the search makes itself (for every seed),
-    and a fit on an imposed fold trains its search on that fold's training part."""
-    import validation_folds
+def test_validation_folds_holds_the_searchs_own_split_and_imposed_folds_are_used():
+    """validation_folds.py: for every seed the hold-out the search makes itself is one of its
+    folds (the one it marks), and a fit on an imposed fold trains its search on that fold's
+    training part."""
+    from unittest import mock
 
-    from sklearn_autonet.validation_split import validation_split
+    import validation_folds
 
     rng = np.random.RandomState(0)
     groups = np.repeat(np.arange(20), 20 + 3 * np.arange(20))  # records of different sizes
@@ -202,13 +203,22 @@ def test_validation_folds_fold_zero_is_the_searchs_own_split_and_imposed_folds_a
     y = (rng.rand(n) < rng.rand(20)[groups]).astype(int) + 2 * (rng.rand(n) < 0.2)
     folds = validation_folds.record_folds(y, groups)
     assert len(folds) == validation_folds.N_FOLDS
-    for seed in (0, 1, 7):
-        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=seed)
-        assert np.array_equal(valid, folds[0][1]) and np.array_equal(train, folds[0][0])
-    assert len(folds[3][0]) != len(folds[0][0])
     X = rng.randn(n, 36).astype(np.float32)
     task = Task(signal_shape=(1, 32), n_side=4, sampling_rate=360, balanced=True)
     real = validation_folds.estimator_module.validation_split
+    picked = set()
+    for seed in (0, 1, 7):
+        folds_of_seed = validation_folds.record_folds(y, groups, seed)
+        k = validation_folds.searchs_fold(y, groups, seed, folds_of_seed)
+        seen = []
+        with mock.patch.object(validation_folds.estimator_module, "validation_split",
+                               lambda *a, **kw: seen.append(real(*a, **kw)) or seen[-1]):
+            validation_folds.contenders(task, ["AutoNet"])["AutoNet"](
+                random_state=seed, max_candidates=1, max_epochs=1).fit(X, y, groups=groups)
+        assert np.array_equal(seen[0][1], folds_of_seed[k][1]) and np.array_equal(seen[0][0], folds_of_seed[k][0])
+        picked.add(tuple(np.unique(groups[seen[0][1]])))
+    assert len(picked) > 1  # other seeds, other records
+    assert len(folds[3][0]) != len(folds[0][0])
     row = validation_folds.fit_on_fold(task, {"max_candidates": 1, "max_epochs": 1}, 0, (X, y), (X[:50], y[:50]),
                                        groups, folds[3])
     assert row["n_fit"] == len(folds[3][0])  # the search trained on fold 3's training part

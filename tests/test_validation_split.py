@@ -1,5 +1,8 @@
 """The validation split: stratified, or by group so that no group is on both sides."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 
@@ -83,10 +86,20 @@ def test_two_groups_warn_that_half_the_data_is_held_out():
 def test_one_huge_group_warns_about_the_group_sizes():
     y = np.r_[np.zeros(100, int), np.arange(100) % 2]
     groups = np.r_[np.zeros(100, int), np.arange(100) // 10 + 1]  # one group of 100, ten of 10
-    with pytest.warns(UserWarning, match=r"holds out 6\d% of the samples .*the groups differ in size "
-                      r"\(the largest holds 50% of the samples\)"):
-        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=0)
-    assert 0 in groups[valid] and set(y[train]) == {0, 1}
+    warned = 0
+    for seed in range(10):  # the seeds whose validation fold holds the big group warn
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=seed)
+        assert set(y[train]) == {0, 1}
+        messages = [str(w.message) for w in caught]
+        if 0 in groups[valid]:
+            assert len(messages) == 1 and re.search(r"holds out 6\d% of the samples .*the groups differ in size "
+                                                    r"\(the largest holds 50% of the samples\)", messages[0])
+            warned += 1
+        else:
+            assert not messages
+    assert warned
 
 
 def test_enough_groups_neither_warn_nor_mention_n_splits(recwarn):
@@ -131,3 +144,27 @@ def test_group_split_validates_on_more_than_one_class_when_the_groups_allow():
         train, valid = validation_split(y, groups, random_state=seed)
         assert set(y[valid]) == {0, 1} and set(y[train]) == {0, 1}
         assert not set(groups[train]) & set(groups[valid])
+
+
+def test_the_seed_chooses_which_groups_validate_even_when_the_shuffle_gives_the_same_folds():
+    """scikit-learn's StratifiedGroupKFold shuffle only reorders groups of the same class mix, so
+    seeds often give the same folds (on MIT-BIH DS1, always); the seed also picks which fold
+    validates, so fits with other seeds validate on other records, and each seed keeps its split."""
+    from sklearn_autonet.validation_split import group_folds
+
+    groups = np.repeat(np.arange(20), 30)
+    y = (np.tile(np.arange(30), 20) < groups + 1).astype(int)  # record g: g + 1 of its 30 in class 1
+    reference = group_folds(y, groups, 5, 0)
+    same_folds, chosen = [], set()
+    for seed in range(12):
+        train, valid = validation_split(y, groups, validation_fraction=0.2, random_state=seed)
+        again = validation_split(y, groups, validation_fraction=0.2, random_state=seed)
+        assert np.array_equal(valid, again[1]) and np.array_equal(train, again[0])
+        assert not set(groups[train]) & set(groups[valid])
+        folds = group_folds(y, groups, 5, seed)
+        assert any(np.array_equal(valid, f[1]) for f in folds)  # one of the seed's own folds
+        chosen.add(tuple(np.unique(groups[valid])))
+        if all(np.array_equal(f[1], r[1]) for f, r in zip(folds, reference)):
+            same_folds.append(next(i for i, f in enumerate(folds) if np.array_equal(valid, f[1])))
+    assert len(same_folds) >= 3 and len(set(same_folds)) >= 2  # same folds, other validation fold
+    assert len(chosen) >= 5
