@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sklearn_autonet import AutoNetLCNClassifier
+from sklearn_autonet.augmentation import augmentation_settings
 from sklearn_autonet.hyperparameters import DataProperties, network_spec
 from sklearn_autonet.training import TrainingSettings, auto_batch_size, make_net, train_candidate
 
@@ -15,7 +16,12 @@ def test_settings_defaults_are_the_estimators():
     shared = [f.name for f in dataclasses.fields(TrainingSettings) if f.name in estimator]
     assert len(shared) >= 9  # every training parameter but verbose (skorch's, derived from the estimator's)
     for name in shared:
+        if name == "augmentation":  # the estimator names a preset; the settings hold its transforms
+            continue
         assert getattr(TrainingSettings(), name) == estimator[name], name
+    # the preset is made of signal transforms: on tabular input it is the settings' default, nothing
+    assert augmentation_settings(estimator["augmentation"], "tabular") is TrainingSettings().augmentation is None
+    assert augmentation_settings(estimator["augmentation"], "signal", 360) is not None
 
 
 def test_make_net_without_settings_uses_the_defaults():
