@@ -224,3 +224,22 @@ def test_validation_folds_holds_the_searchs_own_split_and_imposed_folds_are_used
     assert row["n_fit"] == len(folds[3][0])  # the search trained on fold 3's training part
     assert 0.0 <= row["balanced_accuracy"] <= 1.0 and row["candidates"] == 1
     assert validation_folds.estimator_module.validation_split is real  # the replacement ends with the fit
+
+
+def test_ucr_autonet_variant_goes_to_autonet_and_to_its_own_files(monkeypatch):
+    """ucr.py --autonet KEY=VALUE: AutoNet's factory gets the variant, the block records it, and
+    the run is written as a partial (or under --name), never over the full results."""
+    import ucr
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 1, 24).astype(np.float32)
+    y = np.repeat([1, 2], 20)
+    monkeypatch.setattr(ucr, "ucr", lambda name: (X, y, X, y))
+    seen, written = {}, []
+    monkeypatch.setattr(ucr, "run_holdout_seeds", lambda task, names, seeds, train, test, **kw: seen.update(kw) or [])
+    monkeypatch.setattr(ucr, "write", lambda suite, blocks, command: written.append((suite, blocks)))
+    ucr.main(["--datasets", "ECG200", "--contenders", "AutoNet", "--autonet", "max_candidates=1", "halving=False"])
+    ucr.main(["--autonet", "ensemble_size=1", "--name", "ucr_first"])
+    assert seen["factory_kwargs"] == {"AutoNet": {"ensemble_size": 1}}
+    assert [w[0] for w in written] == ["ucr_partial", "ucr_first"]
+    assert written[0][1]["ECG200"]["autonet_params"] == {"max_candidates": 1, "halving": False}
