@@ -52,7 +52,7 @@ import numpy as np
 
 from contenders import Task, contenders
 from data import mitbih_beats, mitbih_raw_beats
-from suite import aggregate, run_holdout_seeds, write
+from suite import aggregate, autonet_params, run_holdout_seeds, write
 
 CLASSES = ["N", "S", "V", "F"]
 TARGET = 0.83
@@ -117,22 +117,6 @@ def suite_rows(data):
     test = (np.hstack([X_te.reshape(len(X_te), -1), rr_te]), y_te)
     task = Task(signal_shape=X_tr.shape[1:], n_side=rr_tr.shape[1], sampling_rate=360, balanced=True)
     return task, train, test, g_tr
-
-
-def autonet_params(pairs):
-    """``["validation_fraction=0.4", "ensemble_size=1"]`` -> ``{"validation_fraction": 0.4, "ensemble_size": 1}``."""
-    import ast
-
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.isidentifier():
-            raise SystemExit(f"--autonet takes KEY=VALUE, got {pair!r}")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value  # a bare word: a string such as refit=auto
-    return params
 
 
 def add_targets(block):

@@ -14,6 +14,7 @@ and against fit time, error bars over the seeds).
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import multiprocessing
@@ -283,6 +284,20 @@ def run_cv_seeds(task, names, X, y, cv, seeds):
         rows.append(aggregate([run_cv(task, name, X, y, cv, seed=seed) for seed in seeds]))
         _print_aggregate(rows[-1])
     return rows
+
+
+def autonet_params(pairs):
+    """``["validation_fraction=0.4", "ensemble_size=1"]`` -> ``{"validation_fraction": 0.4, "ensemble_size": 1}``."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--autonet takes KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value  # a bare word: a string such as refit=auto
+    return params
 
 
 def environment():

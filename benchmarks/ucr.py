@@ -24,8 +24,7 @@ import sys
 
 from contenders import Task, contenders
 from data import ucr
-from mitbih import autonet_params
-from suite import run_holdout_seeds, write
+from suite import autonet_params, run_holdout_seeds, write
 
 #: Accuracy targets (published ROCKET / InceptionTime: ECG200 0.906 / 0.930, ECGFiveDays 1.000 / 1.000).
 TARGETS = {"ECG200": 0.93, "ECGFiveDays": 0.99}
@@ -38,7 +37,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
                         help="random_state of every contender, one run each (default: 0 1 2)")
     parser.add_argument("--autonet", nargs="+", default=[], metavar="KEY=VALUE",
-                        help="AutoNet parameters other than the defaults (as mitbih.py --autonet)")
+                        help="AutoNet parameters other than the defaults, e.g. ensemble_size=1")
     parser.add_argument("--name", default=None, help="name of the result files (default: ucr[_partial])")
     args = parser.parse_args(argv)
     variant = autonet_params(args.autonet)
