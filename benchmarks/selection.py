@@ -1,10 +1,10 @@
-"""Selection and the final model: ensemble_size and refit, three seeds, three ECG tasks.
+"""Selection and the final model: the selection rule, ensemble_size and refit, three seeds, three ECG tasks.
 
 For each data set and ``random_state`` 0, 1, 2 one default search runs once
 (into a fresh checkpoint folder); the variants then reuse its candidates from
-the checkpoints, since the search itself does not depend on ``ensemble_size``
-or ``refit`` (neither is part of the search's fingerprint).  Each variant is
-scored on the test split.
+the checkpoints, since the search itself does not depend on ``selection``,
+``ensemble_size`` or ``refit`` (none is part of the search's fingerprint).
+Each variant is scored on the test split.
 
 * ECG200 and ECGFiveDays: the official UCR splits (``shared/data``).
 * MIT-BIH: the embedded subsample (``sklearn_autonet.datasets.load_mitbih_beats``,
@@ -23,7 +23,8 @@ the default ``ensemble_size`` is run with k-fold (each costs 5 trainings of
 every kept candidate on 1900 beats).
 
     python benchmarks/selection.py [--datasets ECG200 ECGFiveDays MIT-BIH] [--seeds 0 1 2]
-                                   [--scoring holdout kfold] [--out selection]
+                                   [--scoring holdout kfold] [--selection best one_se]
+                                   [--defaults-only] [--out selection]
     python benchmarks/selection.py --paired results/a.json results/b.json   # variants against the
                                    # hold-out ensemble, paired by seed, over the runs of both files
 
@@ -58,13 +59,16 @@ VARIANTS = [
 ]
 #: k-fold retrains every kept candidate 5 times: on the 2400 MIT-BIH beats only the default ensemble
 SLOW = {"MIT-BIH": [("kfold", 10, False)]}
+#: the estimator's defaults: hold-out, ensemble_size=10, refit="auto" (refit without groups)
+DEFAULT_VARIANT = ("holdout", 10, "auto")
 
 
-def run(datasets, seeds, variants):
+def run(datasets, seeds, variants, rules=("best",)):
     rows = []
     for name in datasets:
         X_train, y_train, X_test, y_test, fit_kwargs, params = search_task(name)
-        variants_here = [v for v in variants if v[0] == "holdout" or name not in SLOW or v in SLOW[name]]
+        variants_here = [(*v, rule) for v in variants if v[0] == "holdout" or name not in SLOW or v in SLOW[name]
+                         for rule in rules]
         per_variant = {v: [] for v in variants_here}
         for seed in seeds:
             with tempfile.TemporaryDirectory() as folder:
@@ -72,17 +76,17 @@ def run(datasets, seeds, variants):
                 started = time.monotonic()
                 AutoNetLCNClassifier(**base).fit(X_train, y_train, **fit_kwargs)
                 search_seconds = time.monotonic() - started
-                for scoring, size, refit in variants_here:
+                for scoring, size, refit, rule in variants_here:
                     started = time.monotonic()
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         clf = AutoNetLCNClassifier(
-                            **base, ensemble_size=size, refit=refit, cv=5,
+                            **base, ensemble_size=size, refit=refit, cv=5, selection=rule,
                             cv_max_samples=10**9 if scoring == "kfold" else 0,
                         ).fit(X_train, y_train, **fit_kwargs)
                     extra = time.monotonic() - started
                     pred = clf.predict(X_test)
-                    per_variant[(scoring, size, refit)].append({
+                    per_variant[(scoring, size, refit, rule)].append({
                         "seed": seed,
                         "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
                         "accuracy": float(accuracy_score(y_test, pred)),
@@ -93,9 +97,11 @@ def run(datasets, seeds, variants):
                         "candidates": len(clf.search_history_["candidate"]),
                         "ok_candidates": int(sum(s == "ok" for s in clf.search_history_["status"])),
                     })
-                    print(name, seed, scoring, size, refit, per_variant[(scoring, size, refit)][-1], flush=True)
-        for (scoring, size, refit), runs in per_variant.items():
-            summary = {"dataset": name, "scoring": scoring, "ensemble_size": size, "refit": refit, "runs": runs}
+                    print(name, seed, scoring, size, refit, rule, per_variant[(scoring, size, refit, rule)][-1],
+                          flush=True)
+        for (scoring, size, refit, rule), runs in per_variant.items():
+            summary = {"dataset": name, "scoring": scoring, "ensemble_size": size, "refit": refit,
+                       "selection": rule, "runs": runs}
             summary.update(mean_and_sd(runs, ("balanced_accuracy", "accuracy", "n_parameters", "members",
                                               "search_seconds", "extra_seconds")))
             rows.append(summary)
@@ -103,11 +109,12 @@ def run(datasets, seeds, variants):
 
 
 def markdown(rows):
-    lines = ["| data | scoring | ensemble_size | refit | balanced acc. | accuracy | networks | parameters | "
-             "search s | extra s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| data | scoring | selection | ensemble_size | refit | balanced acc. | accuracy | networks | "
+             "parameters | search s | extra s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
-            f"| {r['dataset']} | {r.get('scoring', 'holdout')} | {r['ensemble_size']} | {'on' if r['refit'] else 'off'} | "
+            f"| {r['dataset']} | {r.get('scoring', 'holdout')} | {r.get('selection', 'best')} | "
+            f"{r['ensemble_size']} | {_refit_name(r['refit'])} | "
             f"{r['balanced_accuracy_mean']:.3f} ± {r['balanced_accuracy_sd']:.3f} | "
             f"{r['accuracy_mean']:.3f} ± {r['accuracy_sd']:.3f} | {r['members_mean']:.1f} | "
             f"{r['n_parameters_mean']:.0f} | {r['search_seconds_mean']:.1f} | {r['extra_seconds_mean']:.1f} |"
@@ -115,7 +122,11 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def paired(rows, baseline=("holdout", 10, False)):
+def _refit_name(refit):
+    return refit if isinstance(refit, str) else ("on" if refit else "off")
+
+
+def paired(rows, baseline=("holdout", 10, False, "best")):
     """Markdown lines: every variant against ``baseline`` on the seeds both ran, paired seed by seed.
 
     ``rows`` are result rows of one or several runs (``--paired`` joins their
@@ -125,7 +136,7 @@ def paired(rows, baseline=("holdout", 10, False)):
     """
     runs = {}
     for row in rows:
-        key = (row["dataset"], row["scoring"], row["ensemble_size"], row["refit"])
+        key = (row["dataset"], row["scoring"], row["ensemble_size"], row["refit"], row.get("selection", "best"))
         for run_ in row["runs"]:
             runs.setdefault(key, {})[run_["seed"]] = run_
     lines = ["| data | variant | seeds | metric | baseline | variant mean | difference ± s.e. | better / worse |",
@@ -138,7 +149,7 @@ def paired(rows, baseline=("holdout", 10, False)):
         for metric in ("balanced_accuracy", "accuracy"):
             b = np.array([base[s][metric] for s in seeds])
             d = np.array([by_seed[s][metric] for s in seeds]) - b
-            name = f"{variant[0]}, ensemble_size={variant[1]}, refit={'on' if variant[2] else 'off'}"
+            name = f"{variant[0]}, ensemble_size={variant[1]}, refit={_refit_name(variant[2])}, selection={variant[3]}"
             lines.append(f"| {dataset} | {name} | {len(seeds)} | {metric} | {b.mean():.3f} | {(b + d).mean():.3f} | "
                          f"{d.mean():+.3f} ± {d.std(ddof=1) / np.sqrt(len(d)):.3f} | {(d > 0).sum()} / {(d < 0).sum()} |")
     return lines
@@ -150,19 +161,30 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", default="selection")
     parser.add_argument("--scoring", nargs="+", default=["holdout", "kfold"], choices=["holdout", "kfold"])
+    parser.add_argument("--selection", nargs="+", default=["best"], choices=["best", "one_se", "auto"],
+                        help="selection rules, each run on every variant (default: best)")
+    parser.add_argument("--defaults-only", action="store_true",
+                        help="only the estimator's defaults (hold-out, ensemble_size=10, refit='auto'), "
+                             "under each --selection rule; paired against the 'best' rule")
     parser.add_argument("--paired", nargs="+", default=None, metavar="JSON",
                         help="print every variant against the hold-out ensemble (ensemble_size=10, refit off), "
                              "paired by seed, over the runs of these result files; runs nothing")
     args = parser.parse_args(argv)
     if args.paired:
-        print("\n".join(paired([r for p in args.paired for r in json.loads(Path(p).read_text())["results"]])))
+        rows = [r for p in args.paired for r in json.loads(Path(p).read_text())["results"]]
+        print("\n".join(paired(rows, (*DEFAULT_VARIANT, "best") if args.defaults_only else
+                                ("holdout", 10, False, "best"))))
         return
-    rows = run(args.datasets, args.seeds, [v for v in VARIANTS if v[0] in args.scoring])
+    variants = [DEFAULT_VARIANT] if args.defaults_only else [v for v in VARIANTS if v[0] in args.scoring]
+    rows = run(args.datasets, args.seeds, variants, args.selection)
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"command": ("python benchmarks/selection.py " + " ".join(argv or sys.argv[1:])).strip(), "results": rows}
     (RESULTS / f"{args.out}.json").write_text(json.dumps(payload, indent=1))
-    (RESULTS / f"{args.out}.md").write_text(f"# selection\n\nReproduce: `{payload['command']}`\n\n{markdown(rows)}\n")
-    print(markdown(rows))
+    baseline = (*DEFAULT_VARIANT, "best") if args.defaults_only else ("holdout", 10, False, "best")
+    table = markdown(rows) + "\n\nPaired by seed against " + ", ".join(map(str, baseline)) + ":\n\n" + \
+        "\n".join(paired(rows, baseline))
+    (RESULTS / f"{args.out}.md").write_text(f"# selection\n\nReproduce: `{payload['command']}`\n\n{table}\n")
+    print(table)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ table marks the fold the search itself takes with that seed.
     python benchmarks/validation_folds.py --train-size 3000 --autonet max_candidates=2 max_epochs=3   # a quick check
     python benchmarks/validation_folds.py --autonet max_candidates=1 halving=False ensemble_size=1 \
         --name validation_folds_first     # the search's first network alone, on each fold
+    python benchmarks/validation_folds.py --selection best one_se --name validation_folds_rules
+                                          # one search per fold, selected by each rule (checkpoints)
+
+With ``--selection`` each fold's search runs once into a checkpoint folder and
+every rule selects from the same candidates (``selection`` is not part of the
+search's fingerprint); ``fit`` is the search's time, the same for every rule.
 
 The fold is imposed by replacing the estimator's ``validation_split`` for the
 fit (this script only: the estimator has no parameter that names the
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -81,6 +88,15 @@ def fit_on_fold(task, params, seed, train, test, groups, fold):
     }
 
 
+def _over_folds(rows):
+    """Mean, sd, min and max of the rows' DS2 balanced accuracy ({} without a scored row)."""
+    scored = [r["balanced_accuracy"] for r in rows if "balanced_accuracy" in r]
+    if not scored:
+        return {}
+    return {"mean": float(np.mean(scored)), "sd": float(np.std(scored, ddof=1)) if len(scored) > 1 else None,
+            "min": float(np.min(scored)), "max": float(np.max(scored))}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", nargs="+", type=int, default=list(range(N_FOLDS)))
@@ -90,6 +106,8 @@ def main(argv=None):
                         help="AutoNet parameters other than the defaults")
     parser.add_argument("--out", default=str(RESULTS), help="folder of the result files")
     parser.add_argument("--name", default=None, help="name of the result files (default: validation_folds[_partial])")
+    parser.add_argument("--selection", nargs="+", default=None, choices=["best", "one_se", "auto"],
+                        help="selection rules, each selecting from the same search (default: the estimator's)")
     args = parser.parse_args(argv)
     task, train, test, g_tr = suite_rows(mitbih_beats(train_size=args.train_size, rr=True))
     y_tr = train[1]
@@ -107,18 +125,26 @@ def main(argv=None):
             rows.append({**row, "skipped": "a class has no training beat"})
             continue
         for seed in args.seeds:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                result = fit_on_fold(task, params, seed, train, test, g_tr, (fold_train, fold_valid))
-            rows.append({**row, "seed": seed, "searchs_own": own[seed] == k, **result})
-            print(f"fold {k} seed {seed}: validation records {records} {counts} -> DS2 balanced accuracy "
-                  f"{result['balanced_accuracy']:.3f} (F recall {result['recall_F']:.3f}), validation "
-                  f"{result['validation_score']:.3f}, {result['n_parameters']:,} parameters, "
-                  f"{result['fit_seconds']:.0f} s", flush=True)
-    scored = [r["balanced_accuracy"] for r in rows if "balanced_accuracy" in r]
-    summary = {"mean": float(np.mean(scored)), "sd": float(np.std(scored, ddof=1)) if len(scored) > 1 else None,
-               "min": float(np.min(scored)), "max": float(np.max(scored))} if scored else {}
-    partial = args.folds != list(range(N_FOLDS)) or args.seeds != [0] or args.train_size or params
+            with tempfile.TemporaryDirectory() as folder:
+                search_seconds = None
+                for rule in args.selection or [None]:
+                    extra = {} if rule is None else {"selection": rule, "checkpoint_dir": folder}
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", UserWarning)
+                        result = fit_on_fold(task, {**params, **extra}, seed, train, test, g_tr,
+                                             (fold_train, fold_valid))
+                    search_seconds = search_seconds or result["fit_seconds"]
+                    result["fit_seconds"] = search_seconds
+                    rows.append({**row, "seed": seed, "searchs_own": own[seed] == k,
+                                 **({} if rule is None else {"selection": rule}), **result})
+                    print(f"fold {k} seed {seed}{'' if rule is None else ' ' + rule}: validation records {records} "
+                          f"{counts} -> DS2 balanced accuracy {result['balanced_accuracy']:.3f} (F recall "
+                          f"{result['recall_F']:.3f}), validation {result['validation_score']:.3f}, "
+                          f"{result['n_parameters']:,} parameters, {result['fit_seconds']:.0f} s", flush=True)
+    summary = {rule or "all": _over_folds([r for r in rows if r.get("selection") == rule])
+               for rule in args.selection or [None]}
+    summary = summary.get("all", summary)
+    partial = args.folds != list(range(N_FOLDS)) or args.seeds != [0] or args.train_size or params or args.selection
     name = args.name or "validation_folds" + ("_partial" if partial else "")
     command = "python benchmarks/validation_folds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     out = {"command": command.strip(), "environment": environment(), "autonet_params": params,
@@ -129,6 +155,9 @@ def main(argv=None):
     lines = [f"# {name}", "", f"Reproduce: `{out['command']}`", "",
              "| fold | validation records | validation N / S / V / F | seed | DS2 balanced accuracy | recall N / S / V / F "
              "| validation score | parameters | fit |", "|---|---|---|---|---|---|---|---|---|"]
+    if args.selection:
+        lines[-2] = lines[-2].replace("| seed |", "| seed | selection |")
+        lines[-1] += "---|"
     for r in rows:
         counts = " / ".join(str(v) for v in r["validation_counts"].values())
         if "skipped" in r:
@@ -136,12 +165,14 @@ def main(argv=None):
             continue
         recalls = " / ".join(f"{r[f'recall_{c}']:.3f}" for c in CLASSES)
         own = " (the search's own)" if r.get("searchs_own") else ""
-        lines.append(f"| {r['fold']} | {r['validation_records']}{own} | {counts} | {r['seed']} | {r['balanced_accuracy']:.3f} "
+        rule = f" {r['selection']} |" if "selection" in r else ""
+        lines.append(f"| {r['fold']} | {r['validation_records']}{own} | {counts} | {r['seed']} |{rule} {r['balanced_accuracy']:.3f} "
                      f"| {recalls} | {r['validation_score']:.3f} | {r['n_parameters']:,} | {r['fit_seconds']:.0f} s |")
-    if summary:
-        sd = "" if summary["sd"] is None else f" ± {summary['sd']:.3f}"
-        lines += ["", f"DS2 balanced accuracy over the folds: {summary['mean']:.3f}{sd} "
-                  f"(min {summary['min']:.3f}, max {summary['max']:.3f})."]
+    for rule, over in (summary.items() if args.selection else [(None, summary)]):
+        if over:
+            sd = "" if over["sd"] is None else f" ± {over['sd']:.3f}"
+            lines += ["", f"DS2 balanced accuracy over the folds{'' if rule is None else f' ({rule})'}: "
+                      f"{over['mean']:.3f}{sd} (min {over['min']:.3f}, max {over['max']:.3f})."]
     (folder / f"{name}.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {folder / name}.json and .md")
     return out

@@ -32,6 +32,7 @@ from .ragged import inference_batches, is_record_list
 from .lr_schedules import LR_SCHEDULES
 from .modules import ACTIVATIONS, count_parameters, layer_parameter_counts, network_members
 from .schedules import SCHEDULES, WEIGHT_INITS
+from .selection_rules import SELECTION_RULES, resolve as resolve_selection
 from .crossval import check_folds, cross_validate_pool
 from .search import SearchConfig, run_interruptible, run_search
 from .refit import refit_members
@@ -331,6 +332,19 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         UCR sets and left the embedded MIT-BIH subset unchanged; the ensembles
         stay small (a default search finishes few candidates: halving prunes
         the rest).  Figures in ``docs/method.md`` (ensembles of LCNs).
+    selection : {"best", "one_se"}, default="best"
+        Which finished candidate the search selects (and starts the ensemble
+        from).  ``"best"``: the highest validation score (ties: the earlier).
+        ``"one_se"``: the one-standard-error rule (Breiman et al., 1984), the
+        candidate with the fewest parameters among those scoring at least the
+        best score minus its bootstrap standard error; with ``groups`` the
+        bootstrap resamples the held-out groups, so a hold-out of a few
+        patients counts as a few draws.  Under ``"one_se"`` the ensemble takes
+        its members from the candidates within that band and no larger than
+        the selected one, and every finished candidate's weights are kept
+        during the search.  ``search_history_["selection_threshold"]`` holds
+        the lowest validation score the rule accepted.  See
+        :mod:`sklearn_autonet.selection_rules`.
     cv : int, default=5
         Folds of the k-fold scoring used when the training data hold at most
         ``cv_max_samples`` samples (stratified; by group when ``groups`` is
@@ -505,6 +519,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         "halving": ["boolean"],
         "n_jobs": [Integral, None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+        "selection": [StrOptions(set(SELECTION_RULES))],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "cv_max_samples": [Interval(Integral, 0, None, closed="left")],
         "cv_candidates": [Interval(Integral, 1, None, closed="left"), None],
@@ -554,6 +569,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         growth="explore",
         halving=True,
         ensemble_size=ENSEMBLE_SIZE_DEFAULT,
+        selection="best",
         cv=5,
         cv_max_samples=CV_MAX_SAMPLES_DEFAULT,
         cv_candidates=8,
@@ -599,6 +615,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         self.halving = halving
         self.n_jobs = n_jobs
         self.ensemble_size = ensemble_size
+        self.selection = selection
         self.cv = cv
         self.cv_max_samples = cv_max_samples
         self.cv_candidates = cv_candidates
@@ -732,6 +749,8 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         result = run_search(
             props, train, valid, config, policy=policy, random_state=seed, progress=self.verbose >= 1,
             checkpoint_dir=self.checkpoint_dir, ensemble_size=self.ensemble_size,
+            selection=resolve_selection(self.selection, groups is not None),
+            valid_groups=None if groups is None else np.asarray(groups)[valid_idx],
         )
         net, n_fit, best_index = result.net, props.n_fit, result.best_index
         held_out = None  # (probabilities, labels, weights) that threshold="tuned" tunes on: the search's hold-out

@@ -7,8 +7,9 @@ layer-wise bound allows) proposes the round's networks; each is trained
 recorded.  The search stops (:func:`should_stop`) when the validation score has
 not improved for ``patience`` rounds, when the policy has no room to grow, when
 the budget (candidates, wall-clock time) is spent, or when the user interrupts
-it (Ctrl-C).  The best candidate by validation score is selected; ties go to
-the earlier, smaller one.
+it (Ctrl-C).  The best candidate by validation score is selected (ties go to
+the earlier, smaller one), or with ``selection="one_se"`` the smallest within
+one standard error of it (:mod:`sklearn_autonet.selection_rules`).
 
 Reliability:
 
@@ -50,6 +51,7 @@ from .checkpoint import CheckpointStore, search_fingerprint
 from .growth import BoundSettings, DeepenWidest, Trained
 from .hyperparameters import network_spec
 from .ensemble import greedy_selection
+from .selection_rules import band_members, bootstrap_standard_error, select
 from .progress import SearchProgress
 from .tasks import (
     TaskResult, parallel_pool, rebuild_ensemble, rebuild_net, task_devices, train_task, worker_threads,
@@ -255,7 +257,7 @@ def stop_worker_processes():
 
 
 def run_search(props, train, valid, config, *, policy=None, random_state=0, progress=False, checkpoint_dir=None,
-               ensemble_size=1):
+               ensemble_size=1, selection="best", valid_groups=None):
     """Run the AutoNet loop.
 
     Parameters
@@ -274,6 +276,14 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
         Save every finished candidate there, and reuse those a previous run
         with the same data and arguments saved (see
         :mod:`sklearn_autonet.checkpoint`).
+    ensemble_size : int
+        Most picks of the greedy ensemble selection (1: one network).
+    selection : {"best", "one_se"}
+        Which finished candidate is selected
+        (:mod:`sklearn_autonet.selection_rules`); under ``"one_se"`` every
+        finished candidate's weights are kept until the end of the search.
+    valid_groups : ndarray of shape (n_valid,) or None
+        The validation samples' groups; ``"one_se"``'s bootstrap resamples them.
 
     Returns
     -------
@@ -333,7 +343,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
                     since_best += 1
                 parent = round_best  # every candidate of the round failed: the next round starts cold
                 pool = _ensemble_pool(rows, ensemble_size)
-                kept = {i: v for i, v in kept.items() if i in (best, parent) or i in pool}
+                kept = {i: v for i, v in kept.items() if i in (best, parent) or i in pool or selection == "one_se"}
                 # a candidate stopped by its share of the budget does not end the search;
                 # one stopped by the search's own deadline does
                 deadline_hit = deadline is not None and time.monotonic() >= deadline and any(
@@ -365,13 +375,19 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     if best is None:
         reasons = "; ".join(f"candidate {r['candidate']} ({r['architecture']}): {r['error']}" for r in rows)
         raise ValueError(f"Every AutoNet candidate failed to train: {reasons}")
+    best, threshold, net = _apply_rule(rows, kept, best, valid, valid_groups, config, selection, random_state,
+                                       props.n_fit)
     chosen = rows[best]
-    state, epochs = kept[best]
-    net = rebuild_net(chosen["spec"], state, chosen["seed"], props.n_fit, config.training)
+    epochs = kept[best][1]
     if epochs:
         net.history_ = History(epochs)
     info = chosen["info"]
-    members = _select_ensemble(rows, kept, best, net, valid, config, ensemble_size, props.n_fit)
+    if selection == "one_se":  # the ensemble's members: no larger than the chosen network, within the band
+        pool = [i for i in band_members(rows, threshold) if rows[i]["n_parameters"] <= chosen["n_parameters"]]
+        pool = pool[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
+    else:
+        pool = _ensemble_pool(rows, ensemble_size)
+    members = _select_ensemble(rows, kept, best, net, valid, config, ensemble_size, props.n_fit, pool)
     if len(members) > 1:
         net = rebuild_ensemble(
             [rows[i]["spec"] for i, _ in members], [kept[i][0] for i, _ in members], [w for _, w in members],
@@ -383,6 +399,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     for i, row in enumerate(rows):
         row["selected"] = i == best
         row["ensemble_weight"] = float(weights.get(i, 0.0))
+        row["selection_threshold"] = float(threshold)
         row.pop("info")
     history = {key: [row[key] for row in rows] for key in rows[0]}
     member_rows = [dict(_recipe(rows[i]), weight=w) for i, w in members]
@@ -415,16 +432,40 @@ def _ensemble_pool(rows, ensemble_size):
     return _finished_by_score(rows)[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
 
 
-def _select_ensemble(rows, kept, best, best_net, valid, config, ensemble_size, n_fit):
+def _apply_rule(rows, kept, best, valid, valid_groups, config, selection, random_state, n_fit):
+    """``(chosen, threshold, net)``: the candidate the selection rule picks, its threshold, its rebuilt network.
+
+    ``best`` is the candidate with the highest validation score; under
+    ``"one_se"`` the standard error is bootstrapped from its validation
+    probabilities (:mod:`sklearn_autonet.selection_rules`).
+    """
+    def rebuilt(index):
+        row = rows[index]
+        return rebuild_net(row["spec"], kept[index][0], row["seed"], n_fit, config.training)
+
+    net = rebuilt(best)
+    if selection != "one_se":
+        return best, rows[best]["validation_score"], net
+    X_valid, y_valid, w_valid = valid
+    standard_error = bootstrap_standard_error(
+        config.scoring, net.predict_proba(X_valid), y_valid, w_valid, valid_groups,
+        random_state=random_state if isinstance(random_state, (int, np.integer)) else 0,
+    )
+    chosen, threshold = select([dict(row, status="ok" if row["candidate"] in kept and row["status"] == "ok"
+                                     else "unkept") for row in rows], best, "one_se", standard_error)
+    return chosen, threshold, net if chosen == best else rebuilt(chosen)
+
+
+def _select_ensemble(rows, kept, best, best_net, valid, config, ensemble_size, n_fit, pool):
     """``[(candidate, weight), ...]`` of the ensemble, best candidate first.
 
     Greedy ensemble selection with replacement (:func:`~sklearn_autonet.ensemble.greedy_selection`)
-    on the validation probabilities of the kept candidates (the pool of
-    :func:`_ensemble_pool`, starting from ``best``), scored by the search's
+    on the validation probabilities of the kept candidates of ``pool``
+    (starting from ``best``, the selected candidate), scored by the search's
     ``scoring`` with the validation sample weights.  ``ensemble_size=1``, a
     pool of one, or a scorer that cannot score probabilities: ``best`` alone.
     """
-    pool = [best] + [i for i in _ensemble_pool(rows, ensemble_size) if i != best and i in kept]
+    pool = [best] + [i for i in pool if i != best and i in kept]
     if ensemble_size <= 1 or len(pool) < 2:
         return [(best, 1.0)]
     X_valid, y_valid, w_valid = valid
