@@ -46,6 +46,18 @@ def test_scores(y_true, y_pred, names):
     }
 
 
+def selection_note(clf):
+    """One line on how the search chose among its candidates (the one-standard-error rule with groups)."""
+    history = clf.search_history_
+    scores = np.array(history["validation_score"], dtype=float)
+    threshold, chosen = history["selection_threshold"][0], clf.best_index_
+    if scores[chosen] >= np.nanmax(scores):
+        return f"selected: the best validation score ({scores[chosen]:.3f})"
+    return (f"selected: the smallest network scoring at least {threshold:.3f} on the held-out records, the best "
+            f"score ({np.nanmax(scores):.3f}) minus its standard error over those records (selection='auto' with "
+            "groups: the one-standard-error rule; a few records cannot tell closer scores apart)")
+
+
 def save_plots(clf, confusion, names, out):
     """Search history and confusion matrix as PNG files; None when matplotlib is missing."""
     try:
@@ -68,6 +80,9 @@ def save_plots(clf, confusion, names, out):
             ax.plot(xs, ys, style, color="grey" if flag else "C0", label=label)
     best = clf.best_index_
     ax.plot([best], [history["validation_score"][best]], "r*", markersize=14, label="selected")
+    threshold = history["selection_threshold"][0]
+    if threshold < np.nanmax(history["validation_score"]):  # the one-standard-error band
+        ax.axhline(threshold, color="r", linestyle=":", linewidth=1, label="best − one standard error")
     for x, y, n in zip(history["candidate"], history["validation_score"], history["n_parameters"]):
         ax.annotate(f"{n} params", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
     ax.set(xlabel="candidate", ylabel="balanced accuracy (validation)", title="AutoNet search history")
@@ -131,6 +146,7 @@ def main(argv=None):
         print(f"{'*' if selected else ' '} {cand:2d}  {arch:40s} {n_params:6d} params {epochs:3d} ep  "
               f"val {score:.3f}  {secs:6.1f} s  {status}")
     print("(* selected; 'pruned': stopped after a short first run by successive halving, never selected)")
+    print(selection_note(clf))
 
     baseline = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000))
     baseline.fit(train.data, train.target)

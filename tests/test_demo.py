@@ -17,6 +17,7 @@ def test_demo_main_reduced_budget(tmp_path, capsys):
     assert "layer-wise bound" in printed and "LogisticRegression" in printed
     assert len(result["estimator"].search_history_["candidate"]) == 1
     assert result["estimator"].n_side_features_ == 4
+    assert "selected: the best validation score" in printed  # one candidate: nothing smaller to prefer
     for model, scores in result["scores"].items():
         assert set(scores) == {"recall N", "recall S", "recall V", "recall F", "balanced accuracy", "macro-F1"}
         assert 0.0 <= scores["macro-F1"] <= 1.0
