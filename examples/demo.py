@@ -54,8 +54,8 @@ def selection_note(clf):
     if scores[chosen] >= np.nanmax(scores):
         return f"selected: the best validation score ({scores[chosen]:.3f})"
     return (f"selected: the smallest network scoring at least {threshold:.3f} on the held-out records, the best "
-            f"score ({np.nanmax(scores):.3f}) minus its standard error over those records (selection='auto' with "
-            "groups: the one-standard-error rule; a few records cannot tell closer scores apart)")
+            f"score ({np.nanmax(scores):.3f}) minus its standard error over those records (the one-standard-error "
+            "rule: a few records cannot tell closer scores apart)")
 
 
 def save_plots(clf, confusion, names, out):

@@ -332,7 +332,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         UCR sets and left the embedded MIT-BIH subset unchanged; the ensembles
         stay small (a default search finishes few candidates: halving prunes
         the rest).  Figures in ``docs/method.md`` (ensembles of LCNs).
-    selection : {"auto", "best", "one_se"}, default="auto"
+    selection : {"best", "one_se", "auto"}, default="best"
         Which finished candidate the search selects (and starts the ensemble
         from).  ``"best"``: the highest validation score (ties: the earlier).
         ``"one_se"``: the one-standard-error rule (Breiman et al., 1984), the
@@ -343,18 +343,14 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         its members from the candidates within that band and no larger than
         the selected one, and every finished candidate's weights are kept
         during the search.  ``search_history_["selection_threshold"]`` holds
-        the lowest validation score the rule accepted.  ``"auto"`` (the
-        default): ``"one_se"`` when ``fit`` gets ``groups``, ``"best"``
-        otherwise.  Why: on ECG split by patient (MIT-BIH DS1 -> DS2) the
-        hold-out is a few records, its scores barely tell the candidates
-        apart, and the best-scoring one was usually a wider, deeper network
-        that did worse on new patients; the smallest network within the band
-        did as well or better on most seeds and folds at a fraction of the
-        parameters.  Without groups (the UCR sets) the hold-out is a few
-        dozen series of the same distribution as the test set; there the
-        wider candidates the best score picks are what gains, and the rule
-        lost on every seed.  Figures in ``docs/method.md`` (the selection
-        rule).  See :mod:`sklearn_autonet.selection_rules`.
+        the lowest validation score the rule accepted.  ``"auto"``:
+        ``"one_se"`` when ``fit`` gets ``groups``, ``"best"`` otherwise.
+        ``"best"`` stays the default: the rule helped on the small embedded
+        MIT-BIH subset and on some record folds of the full DS1, but lost
+        badly on a seed of the full MIT-BIH suite (it kept a narrow, deep
+        network), and it lost on every seed of the UCR sets.  Figures in
+        ``docs/method.md`` (the selection rule).  See
+        :mod:`sklearn_autonet.selection_rules`.
     cv : int, default=5
         Folds of the k-fold scoring used when the training data hold at most
         ``cv_max_samples`` samples (stratified; by group when ``groups`` is
@@ -579,7 +575,7 @@ class AutoNetLCNClassifier(ClassifierMixin, BaseEstimator):
         growth="explore",
         halving=True,
         ensemble_size=ENSEMBLE_SIZE_DEFAULT,
-        selection="auto",
+        selection="best",
         cv=5,
         cv_max_samples=CV_MAX_SAMPLES_DEFAULT,
         cv_candidates=8,
