@@ -170,17 +170,16 @@ def main(argv=None):
                         help="print every variant against the hold-out ensemble (ensemble_size=10, refit off), "
                              "paired by seed, over the runs of these result files; runs nothing")
     args = parser.parse_args(argv)
+    baseline = (*DEFAULT_VARIANT, "best") if args.defaults_only else ("holdout", 10, False, "best")
     if args.paired:
         rows = [r for p in args.paired for r in json.loads(Path(p).read_text())["results"]]
-        print("\n".join(paired(rows, (*DEFAULT_VARIANT, "best") if args.defaults_only else
-                                ("holdout", 10, False, "best"))))
+        print("\n".join(paired(rows, baseline)))
         return
     variants = [DEFAULT_VARIANT] if args.defaults_only else [v for v in VARIANTS if v[0] in args.scoring]
     rows = run(args.datasets, args.seeds, variants, args.selection)
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"command": ("python benchmarks/selection.py " + " ".join(argv or sys.argv[1:])).strip(), "results": rows}
     (RESULTS / f"{args.out}.json").write_text(json.dumps(payload, indent=1))
-    baseline = (*DEFAULT_VARIANT, "best") if args.defaults_only else ("holdout", 10, False, "best")
     table = markdown(rows) + "\n\nPaired by seed against " + ", ".join(map(str, baseline)) + ":\n\n" + \
         "\n".join(paired(rows, baseline))
     (RESULTS / f"{args.out}.md").write_text(f"# selection\n\nReproduce: `{payload['command']}`\n\n{table}\n")

@@ -382,11 +382,9 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     if epochs:
         net.history_ = History(epochs)
     info = chosen["info"]
-    if selection == "one_se":  # the ensemble's members: no larger than the chosen network, within the band
-        pool = [i for i in band_members(rows, threshold) if rows[i]["n_parameters"] <= chosen["n_parameters"]]
-        pool = pool[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
-    else:
-        pool = _ensemble_pool(rows, ensemble_size)
+    # under one_se the ensemble's members are within the band and no larger than the chosen network
+    limits = (threshold, chosen["n_parameters"]) if selection == "one_se" else ()
+    pool = _ensemble_pool(rows, ensemble_size, *limits)
     members = _select_ensemble(rows, kept, best, net, valid, config, ensemble_size, props.n_fit, pool)
     if len(members) > 1:
         net = rebuild_ensemble(
@@ -404,7 +402,7 @@ def run_search(props, train, valid, config, *, policy=None, random_state=0, prog
     history = {key: [row[key] for row in rows] for key in rows[0]}
     member_rows = [dict(_recipe(rows[i]), weight=w) for i, w in members]
     # k-fold scoring (the estimator's cv) retrains candidates from their spec and seed: any finished one will do
-    pool = [best] + [i for i in _finished_by_score(rows) if i != best]
+    pool = [best] + [i for i in band_members(rows) if i != best]
     return SearchResult(net, chosen["spec"], info, history, stop_reason, best, member_rows,
                         [_recipe(rows[i]) for i in pool])
 
@@ -415,21 +413,16 @@ def _recipe(row):
             "batch_size": row["batch_size"]}
 
 
-def _finished_by_score(rows):
-    """The finished candidates' indices, best validation score first (ties: the earlier)."""
-    finished = [row for row in rows if row["status"] == "ok" and math.isfinite(row["validation_score"])]
-    finished.sort(key=lambda row: (-row["validation_score"], row["candidate"]))
-    return [row["candidate"] for row in finished]
-
-
-def _ensemble_pool(rows, ensemble_size):
+def _ensemble_pool(rows, ensemble_size, threshold=-math.inf, max_parameters=math.inf):
     """The candidates that may enter an ensemble of ``ensemble_size`` picks, best first.
 
     The best ``2 * ensemble_size`` finished candidates by validation score
-    (ties: the earlier); only their weights are kept until the end of the
-    search.  With ``ensemble_size=1`` only the best.
+    (ties: the earlier) among those scoring at least ``threshold`` with at
+    most ``max_parameters`` parameters; only their weights are kept until the
+    end of the search.  With ``ensemble_size=1`` only the best.
     """
-    return _finished_by_score(rows)[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
+    pool = [i for i in band_members(rows, threshold) if rows[i]["n_parameters"] <= max_parameters]
+    return pool[: 1 if ensemble_size <= 1 else 2 * int(ensemble_size)]
 
 
 def _apply_rule(rows, kept, best, valid, valid_groups, config, selection, random_state, n_fit):

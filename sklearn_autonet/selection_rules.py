@@ -83,21 +83,20 @@ def bootstrap_standard_error(scoring, proba, y, sample_weight=None, groups=None,
     0.04
     """
     y = np.asarray(y)
-    n = len(y)
     rng = np.random.default_rng(random_state)
-    if groups is None:
-        units = [np.array([i]) for i in range(n)]
-    else:
+    units = None  # resample samples; with groups, the samples of each group
+    if groups is not None and len(y):
         _, codes = np.unique(np.asarray(groups), return_inverse=True)
-        units = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)] if n else []
-    if len(units) < 2:
+        units = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
+    n_units = len(y) if groups is None else len(units or ())
+    if n_units < 2:
         return 0.0
     scores = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # resamples without some class: sklearn warns, the score stays defined
         for _ in range(int(n_resamples)):
-            picked = rng.integers(0, len(units), size=len(units))
-            index = np.concatenate([units[u] for u in picked]) if groups is not None else picked
+            picked = rng.integers(0, n_units, size=n_units)
+            index = picked if units is None else np.concatenate([units[u] for u in picked])
             weight = None if sample_weight is None else np.asarray(sample_weight)[index]
             try:
                 score = proba_score(scoring, proba[index], y[index], weight)
@@ -151,10 +150,14 @@ def select(rows, best, rule, standard_error=0.0):
     return chosen, threshold
 
 
-def band_members(rows, threshold):
-    """The finished candidates scoring at least ``threshold``, best score first (ties: the earlier)."""
+def band_members(rows, threshold=-math.inf):
+    """The finished candidates scoring at least ``threshold``, best score first (ties: the earlier).
+
+    With the default threshold: every finished candidate with a finite score.
+    """
     band = [
-        row["candidate"] for row in rows
+        row for row in rows
         if row["status"] == "ok" and math.isfinite(row["validation_score"]) and row["validation_score"] >= threshold
     ]
-    return sorted(band, key=lambda i: (-rows[i]["validation_score"], i))
+    band.sort(key=lambda row: (-row["validation_score"], row["candidate"]))
+    return [row["candidate"] for row in band]
